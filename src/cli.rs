@@ -1,0 +1,163 @@
+//! The command implementations behind `folio`'s subcommands.
+//!
+//! `main.rs` parses the command line; everything here returns a
+//! [`CliError`] that `main` prints as one clear line before exiting 1.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use crate::config::{Config, Source};
+use crate::db::lock::DataDirLock;
+use crate::db::{migrate, open_connection, DbOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Lock(#[from] crate::db::lock::LockError),
+    #[error(transparent)]
+    Build(#[from] crate::app::BuildError),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Migration(#[from] migrate::MigrationError),
+    #[error("{0}")]
+    Message(String),
+}
+
+impl CliError {
+    pub fn msg(m: impl Into<String>) -> Self {
+        CliError::Message(m.into())
+    }
+}
+
+pub fn load_config(source: &Source) -> Result<Config, CliError> {
+    Ok(Config::load(source)?)
+}
+
+/// `folio serve`: runs the server until SIGTERM or Ctrl-C.
+pub fn serve(config: Config) -> Result<(), CliError> {
+    crate::telemetry::init(&config);
+    let lock = DataDirLock::acquire(&config.data_dir)?;
+    let workers = match config.server.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("folio-worker")
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(async move {
+        let rocket = crate::app::build(config)?;
+        rocket
+            .launch()
+            .await
+            .map(drop)
+            .map_err(|e| CliError::msg(format!("server failed: {e}")))
+    });
+    tracing::info!("folio stopped");
+    drop(lock);
+    result
+}
+
+/// `folio migrate [--status]`.
+pub fn migrate(config: &Config, status_only: bool) -> Result<(), CliError> {
+    let path = config.database_path();
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::db::create_private_dir(parent)
+            .map_err(|e| CliError::msg(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    crate::db::create_private_file(&path)
+        .map_err(|e| CliError::msg(format!("cannot create {}: {e}", path.display())))?;
+    let mut conn = open_connection(&path, &DbOptions::from_config(config))
+        .map_err(|e| CliError::msg(format!("cannot open {}: {e}", path.display())))?;
+    let known = migrate::embedded()?;
+    if status_only {
+        println!("database: {}", path.display());
+        for row in migrate::status(&conn, &known)? {
+            println!("{row}");
+        }
+        return Ok(());
+    }
+    let applied = migrate::run(&mut conn, &known)?;
+    if applied.is_empty() {
+        println!(
+            "{}: up to date ({} migrations)",
+            path.display(),
+            known.len()
+        );
+    } else {
+        for m in &applied {
+            println!("applied {}", m.file_name());
+        }
+        println!("{}: {} migration(s) applied", path.display(), applied.len());
+    }
+    Ok(())
+}
+
+/// `folio config`: the effective configuration, secrets masked.
+pub fn print_config(config: &Config) {
+    print!("{}", config.to_masked_toml());
+}
+
+/// `folio healthcheck [--url URL]`: exit 0 when `/health` answers 200.
+pub fn healthcheck(config: &Config, url: Option<&str>) -> Result<(), CliError> {
+    let url = match url {
+        Some(u) => u.to_string(),
+        None => {
+            let host = match config.server.address.as_str() {
+                "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+                other => other,
+            };
+            format!("http://{host}:{}/health", config.server.port)
+        }
+    };
+    let status = http_get_status(&url, Duration::from_secs(5))?;
+    if status == 200 {
+        println!("ok: {url} answered 200");
+        Ok(())
+    } else {
+        Err(CliError::msg(format!("{url} answered {status}")))
+    }
+}
+
+/// A minimal HTTP/1.1 GET over plain TCP; returns the status code.
+fn http_get_status(url: &str, timeout: Duration) -> Result<u16, CliError> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| CliError::msg(format!("only http:// URLs are supported: {url}")))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let addr_text = if authority.contains(':') && !authority.ends_with(']') {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    let addr = addr_text
+        .to_socket_addrs()
+        .map_err(|e| CliError::msg(format!("cannot resolve {authority}: {e}")))?
+        .next()
+        .ok_or_else(|| CliError::msg(format!("cannot resolve {authority}")))?;
+    let fail = |e: std::io::Error| CliError::msg(format!("{url}: {e}"));
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
+    stream.set_read_timeout(Some(timeout)).map_err(fail)?;
+    stream.set_write_timeout(Some(timeout)).map_err(fail)?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nUser-Agent: folio-healthcheck\r\n\r\n"
+    )
+    .map_err(fail)?;
+    let mut head = [0u8; 64];
+    let n = stream.read(&mut head).map_err(fail)?;
+    let line = String::from_utf8_lossy(&head[..n]);
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| CliError::msg(format!("{url}: not an HTTP answer")))
+}

@@ -1,0 +1,252 @@
+//! Storage: one SQLite file, a pool of read connections and a single writer.
+//!
+//! Every database call runs off the async workers. Reads take a pooled
+//! connection on the blocking pool ([`Db::read`]); writes are queued to one
+//! writer thread ([`Db::write`]) that runs queued jobs together in one
+//! `BEGIN IMMEDIATE` transaction, each job inside its own SAVEPOINT, and
+//! answers every caller only after the batch committed (group commit).
+
+pub mod lock;
+pub mod migrate;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::config::{Config, Synchronous};
+use crate::error::{ApiError, ApiResult};
+
+pub use writer::WriterStats;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("cannot create database file {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Migration(#[from] migrate::MigrationError),
+    #[error("cannot build the read pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("cannot start the writer thread: {0}")]
+    Thread(std::io::Error),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DbOptions {
+    pub synchronous: Synchronous,
+    pub busy_timeout: Duration,
+    pub read_pool_size: u32,
+}
+
+impl DbOptions {
+    pub fn from_config(config: &Config) -> Self {
+        DbOptions {
+            synchronous: config.database.synchronous,
+            busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
+            read_pool_size: config.database.read_pool_size.max(1),
+        }
+    }
+}
+
+/// A cheap-to-clone handle on the database.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    pool: r2d2::Pool<SqliteConnectionManager>,
+    writer: writer::Writer,
+    migrations: Vec<migrate::Migration>,
+}
+
+/// Creates `dir` (and parents) with mode 0700 when it does not exist.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Creates an empty file with mode 0600 unless it already exists.
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn apply_pragmas(conn: &Connection, opts: &DbOptions) -> rusqlite::Result<()> {
+    conn.busy_timeout(opts.busy_timeout)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(journal_mode = %mode, "could not switch the database to WAL mode");
+    }
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA journal_size_limit = 67108864;",
+        opts.synchronous.pragma()
+    ))
+}
+
+/// Opens a read-write connection with Folio's pragmas (used by the writer,
+/// the CLI and tests).
+pub fn open_connection(path: &Path, opts: &DbOptions) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    apply_pragmas(&conn, opts)?;
+    Ok(conn)
+}
+
+impl Db {
+    /// Opens (creating when needed) the database at `path`, applies the
+    /// embedded migrations and starts the writer. Blocking: call at startup.
+    pub fn open(path: &Path, opts: DbOptions) -> Result<Db, DbError> {
+        Self::open_with(path, opts, migrate::embedded()?)
+    }
+
+    pub fn open_with(
+        path: &Path,
+        opts: DbOptions,
+        migrations: Vec<migrate::Migration>,
+    ) -> Result<Db, DbError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            create_private_dir(parent).map_err(|source| DbError::DataDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        create_private_file(path).map_err(|source| DbError::Create {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let open_err = |source| DbError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = open_connection(path, &opts).map_err(open_err)?;
+        migrate::run(&mut conn, &migrations)?;
+
+        let init_opts = opts;
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(move |c| {
+                apply_pragmas(c, &init_opts)?;
+                c.execute_batch("PRAGMA query_only = ON;")
+            });
+        let pool = r2d2::Pool::builder()
+            .max_size(opts.read_pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        let writer = writer::Writer::start(conn).map_err(DbError::Thread)?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                pool,
+                writer,
+                migrations,
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn migrations(&self) -> &[migrate::Migration] {
+        &self.inner.migrations
+    }
+
+    /// Runs `f` with a read-only pooled connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.inner.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get().map_err(ApiError::internal)?;
+            f(&conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Like [`Db::read`] but blocking, for CLI commands and startup work.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
+        let conn = self.inner.pool.get().map_err(ApiError::internal)?;
+        f(&conn)
+    }
+
+    /// Queues `f` to the single writer. `f` runs inside its own SAVEPOINT of
+    /// a `BEGIN IMMEDIATE` transaction: an `Err` rolls back exactly its own
+    /// changes. The result arrives only after the transaction is durable.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.submit(f).await
+    }
+
+    /// Counters of the writer (batches, jobs), for metrics.
+    pub fn writer_stats(&self) -> &WriterStats {
+        self.inner.writer.stats()
+    }
+
+    /// Checks the database answers and every migration is applied.
+    pub async fn ready(&self) -> ApiResult<()> {
+        let known = self.inner.migrations.len();
+        self.read(move |c| {
+            let count: usize =
+                c.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))?;
+            if count == known {
+                Ok(())
+            } else {
+                Err(ApiError::NotReady("migrations are not applied".into()))
+            }
+        })
+        .await
+    }
+
+    /// Stops the writer after the queued jobs, and optimises the database.
+    pub fn close(&self) {
+        self.inner.writer.shutdown();
+    }
+}

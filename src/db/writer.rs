@@ -1,0 +1,214 @@
+//! The single writer: a thread that owns the read-write connection and runs
+//! queued write jobs in group-committed batches.
+//!
+//! Each batch is one `BEGIN IMMEDIATE … COMMIT`; each job runs in its own
+//! SAVEPOINT so a failing job rolls back only its own changes. Callers are
+//! answered after COMMIT returns, i.e. once the batch is as durable as the
+//! configured `synchronous` makes it. A panicking job is caught and answered
+//! with an internal error; the writer keeps running.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Most jobs committed together.
+const MAX_BATCH: usize = 512;
+
+/// Called after the batch's COMMIT with its outcome; sends the job's result.
+type Finish = Box<dyn FnOnce(Result<(), ApiError>) + Send>;
+/// Runs the job; returns whether it succeeded and how to answer its caller.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+
+enum Msg {
+    Job(Job),
+    Shutdown,
+}
+
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub batches: AtomicU64,
+    pub jobs: AtomicU64,
+    pub failed_commits: AtomicU64,
+    /// Sum of batch durations in microseconds.
+    pub busy_micros: AtomicU64,
+}
+
+pub struct Writer {
+    tx: Mutex<mpsc::Sender<Msg>>,
+    handle: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<WriterStats>,
+}
+
+impl Writer {
+    pub fn start(conn: Connection) -> std::io::Result<Writer> {
+        let (tx, rx) = mpsc::channel();
+        let stats = Arc::new(WriterStats::default());
+        let thread_stats = stats.clone();
+        let handle = std::thread::Builder::new()
+            .name("folio-writer".into())
+            .spawn(move || run(conn, rx, &thread_stats))?;
+        Ok(Writer {
+            tx: Mutex::new(tx),
+            handle: Mutex::new(Some(handle)),
+            stats,
+        })
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    pub async fn submit<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<ApiResult<T>>();
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let finish: Finish = Box::new(move |commit| {
+                let outcome = match commit {
+                    Ok(()) => result,
+                    Err(e) if ok => Err(e),
+                    Err(_) => result,
+                };
+                // The caller may have gone away; nothing to do then.
+                let _ = reply.send(outcome);
+            });
+            (ok, finish)
+        });
+        self.send(Msg::Job(job))?;
+        answer
+            .await
+            .map_err(|_| ApiError::internal("the database writer stopped"))?
+    }
+
+    fn send(&self, msg: Msg) -> ApiResult<()> {
+        let tx = self
+            .tx
+            .lock()
+            .map_err(|_| ApiError::internal("writer queue lock poisoned"))?;
+        tx.send(msg)
+            .map_err(|_| ApiError::internal("the database writer has stopped"))
+    }
+
+    /// Finishes the queued jobs, then stops the thread and waits for it.
+    pub fn shutdown(&self) {
+        if self.send(Msg::Shutdown).is_err() {
+            return;
+        }
+        let handle = self.handle.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            if handle.join().is_err() {
+                tracing::error!("the database writer thread panicked");
+            }
+        }
+    }
+}
+
+fn run(conn: Connection, rx: mpsc::Receiver<Msg>, stats: &WriterStats) {
+    let mut stop = false;
+    while !stop {
+        let Ok(first) = rx.recv() else { break };
+        let mut jobs = Vec::new();
+        match first {
+            Msg::Job(job) => jobs.push(job),
+            Msg::Shutdown => break,
+        }
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(Msg::Job(job)) => jobs.push(job),
+                Ok(Msg::Shutdown) => {
+                    stop = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        run_batch(&conn, jobs, stats);
+    }
+    if let Err(e) = conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);") {
+        tracing::warn!(error = %e, "optimize at shutdown failed");
+    }
+    tracing::debug!("database writer stopped");
+}
+
+fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) {
+    let started = Instant::now();
+    let count = jobs.len() as u64;
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let err = ApiError::internal(e);
+        for job in jobs {
+            // Each job is answered without running: the transaction never began.
+            answer_unrun(job, err.clone());
+        }
+        return;
+    }
+    let mut finishers = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        finishers.push(run_job(conn, job));
+    }
+    let commit = conn.execute_batch("COMMIT").map_err(|e| {
+        stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+        let _ = conn.execute_batch("ROLLBACK");
+        ApiError::internal(e)
+    });
+    for finish in finishers {
+        finish(commit.clone());
+    }
+    stats.batches.fetch_add(1, Ordering::Relaxed);
+    stats.jobs.fetch_add(count, Ordering::Relaxed);
+    stats
+        .busy_micros
+        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+}
+
+/// Runs one job inside a SAVEPOINT, rolling back its changes on error or panic.
+fn run_job(conn: &Connection, job: Job) -> Finish {
+    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        tracing::error!(error = %e, "could not open a savepoint; the job was not run");
+        return Box::new(|_| {});
+    }
+    match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+        Ok((true, finish)) => {
+            if let Err(e) = conn.execute_batch("RELEASE job") {
+                tracing::error!(error = %e, "releasing a savepoint failed");
+            }
+            finish
+        }
+        Ok((false, finish)) => {
+            rollback_savepoint(conn);
+            finish
+        }
+        Err(_) => {
+            tracing::error!("a write job panicked; its changes were rolled back");
+            rollback_savepoint(conn);
+            // The job's reply channel was dropped with the panic: its caller
+            // sees "writer stopped" as an internal error.
+            Box::new(|_| {})
+        }
+    }
+}
+
+fn rollback_savepoint(conn: &Connection) {
+    if let Err(e) = conn.execute_batch("ROLLBACK TO job; RELEASE job") {
+        tracing::error!(error = %e, "rolling back a savepoint failed");
+    }
+}
+
+fn answer_unrun(job: Job, err: ApiError) {
+    // A job can only report through its Finish, which needs it to run; a job
+    // that never ran is dropped, which closes its reply channel and gives the
+    // caller an internal error. Log the cause here, where it is known.
+    tracing::error!(error = %err, "could not begin a write transaction");
+    drop(job);
+}

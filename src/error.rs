@@ -1,0 +1,271 @@
+//! One error type for every failure, and its JSON responder.
+//!
+//! Every 4xx and 5xx of every route, guard and catcher ends up as the
+//! contract's body: `{error, code, details?, correlation_id}`. Guards cannot
+//! hand their error to a catcher directly in Rocket 0.5, so they *stash* it in
+//! the request's local cache and the catcher renders the stashed error.
+
+use std::io::Cursor;
+use std::sync::{Arc, Mutex};
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+use serde::Serialize;
+
+use crate::telemetry::correlation_id;
+
+/// One problem with one input field.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The `401` codes of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    MissingCredentials,
+    InvalidToken,
+    TokenExpired,
+    InvalidApiKey,
+    InvalidCredentials,
+    InvalidRefreshToken,
+}
+
+impl AuthFailure {
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthFailure::MissingCredentials => "missing_credentials",
+            AuthFailure::InvalidToken => "invalid_token",
+            AuthFailure::TokenExpired => "token_expired",
+            AuthFailure::InvalidApiKey => "invalid_api_key",
+            AuthFailure::InvalidCredentials => "invalid_credentials",
+            AuthFailure::InvalidRefreshToken => "invalid_refresh_token",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            AuthFailure::MissingCredentials => "Authentication required",
+            AuthFailure::InvalidToken => "Invalid access token",
+            AuthFailure::TokenExpired => "Access token expired",
+            AuthFailure::InvalidApiKey => "Invalid API key",
+            AuthFailure::InvalidCredentials => "Invalid credentials",
+            AuthFailure::InvalidRefreshToken => "Invalid refresh token",
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    #[error("Validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("Request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("{}", .0.message())]
+    Unauthorized(AuthFailure),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Method not allowed")]
+    MethodNotAllowed { allow: Vec<String> },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("Request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    #[error("Too many requests; retry in {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
+    #[error("{0}")]
+    NotReady(String),
+    #[error("Internal server error")]
+    Internal(#[source] Arc<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::NotFound(format!("{what} not found"))
+    }
+
+    pub fn forbidden() -> Self {
+        ApiError::Forbidden("You are not allowed to do that".into())
+    }
+
+    pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ApiError::Internal(Arc::from(err.into()))
+    }
+
+    pub fn status(&self) -> Status {
+        match self {
+            ApiError::Validation(_) | ApiError::InvalidJson(_) => Status::BadRequest,
+            ApiError::Unauthorized(_) => Status::Unauthorized,
+            ApiError::Forbidden(_) => Status::Forbidden,
+            ApiError::NotFound(_) => Status::NotFound,
+            ApiError::MethodNotAllowed { .. } => Status::MethodNotAllowed,
+            ApiError::Conflict(_) => Status::Conflict,
+            ApiError::PreconditionFailed(_) => Status::PreconditionFailed,
+            ApiError::PayloadTooLarge { .. } => Status::PayloadTooLarge,
+            ApiError::UnsupportedMediaType => Status::UnsupportedMediaType,
+            ApiError::RateLimited { .. } => Status::TooManyRequests,
+            ApiError::NotReady(_) => Status::ServiceUnavailable,
+            ApiError::Internal(_) => Status::InternalServerError,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::Unauthorized(f) => f.code(),
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PreconditionFailed(_) => "precondition_failed",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::NotReady(_) => "not_ready",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn details(&self) -> Option<&[FieldError]> {
+        match self {
+            ApiError::Validation(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The error for a bare status, used by catchers when nothing was stashed.
+    pub fn from_status(status: Status) -> Self {
+        match status.code {
+            400 => ApiError::InvalidJson("Bad request".into()),
+            401 => ApiError::Unauthorized(AuthFailure::MissingCredentials),
+            403 => ApiError::forbidden(),
+            404 => ApiError::NotFound("Not found".into()),
+            413 => ApiError::PayloadTooLarge { limit: 0 },
+            415 => ApiError::UnsupportedMediaType,
+            // Rocket answers 422 when a form or parameter does not parse; the
+            // contract never does, so it becomes a 400.
+            422 => ApiError::validation("request", "could not be parsed"),
+            429 => ApiError::RateLimited { retry_after: 1 },
+            503 => ApiError::NotReady("Service not ready".into()),
+            _ => ApiError::internal(format!("unhandled status {status}")),
+        }
+    }
+
+    /// The JSON body, with the request's correlation id.
+    pub fn body(&self, correlation_id: &str) -> serde_json::Value {
+        let message = match self {
+            ApiError::PayloadTooLarge { limit: 0 } => "Request body is too large".to_string(),
+            other => other.to_string(),
+        };
+        let mut body = serde_json::json!({
+            "error": message,
+            "code": self.code(),
+            "correlation_id": correlation_id,
+        });
+        if let Some(details) = self.details() {
+            body["details"] = serde_json::json!(details);
+        }
+        body
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(err: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match &err {
+            rusqlite::Error::QueryReturnedNoRows => ApiError::NotFound("Not found".into()),
+            rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation => {
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                {
+                    ApiError::Conflict("A resource with that value already exists".into())
+                } else {
+                    ApiError::internal(err)
+                }
+            }
+            _ => ApiError::internal(err),
+        }
+    }
+}
+
+/// Writes an internal error and its cause chain to the log.
+fn log_internal(err: &ApiError, correlation_id: &str) {
+    let mut chain = Vec::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        chain.push(cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(correlation_id, cause = %chain.join(": "), "internal error");
+}
+
+impl<'r> Responder<'r, 'static> for ApiError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let id = correlation_id(req);
+        if matches!(self, ApiError::Internal(_)) {
+            log_internal(&self, id);
+        }
+        let body = self.body(id).to_string();
+        let mut res = Response::build();
+        res.status(self.status())
+            .header(ContentType::JSON)
+            .sized_body(body.len(), Cursor::new(body));
+        match &self {
+            ApiError::MethodNotAllowed { allow } => {
+                res.header(Header::new("Allow", allow.join(", ")));
+            }
+            ApiError::RateLimited { retry_after } => {
+                res.header(Header::new("Retry-After", retry_after.to_string()));
+            }
+            _ => {}
+        }
+        res.ok()
+    }
+}
+
+/// A slot in the request's local cache holding a guard's error.
+#[derive(Default)]
+struct Stash(Mutex<Option<ApiError>>);
+
+/// Keeps `err` for the catcher and returns its status, for guards.
+pub fn stash(req: &Request<'_>, err: ApiError) -> (Status, ApiError) {
+    let status = err.status();
+    let copy = err.clone();
+    if let Ok(mut slot) = req.local_cache(Stash::default).0.lock() {
+        *slot = Some(copy);
+    }
+    (status, err)
+}
+
+/// Takes the error a guard stashed, if any.
+pub fn take_stashed(req: &Request<'_>) -> Option<ApiError> {
+    req.local_cache(Stash::default)
+        .0
+        .lock()
+        .ok()
+        .and_then(|mut slot| slot.take())
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

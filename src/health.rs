@@ -1,0 +1,29 @@
+//! `/health` (the process serves) and `/ready` (the database answers and
+//! every migration is applied).
+
+use rocket::serde::json::{json, Value};
+use rocket::{get, routes, Route, State};
+
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+
+#[get("/health")]
+fn health() -> Value {
+    json!({"status": "ok"})
+}
+
+#[get("/ready")]
+async fn ready(db: &State<Db>) -> ApiResult<Value> {
+    match db.ready().await {
+        Ok(()) => Ok(json!({"status": "ready"})),
+        Err(ApiError::NotReady(m)) => Err(ApiError::NotReady(m)),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Err(ApiError::NotReady("database is not answering".into()))
+        }
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![health, ready]
+}

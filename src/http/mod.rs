@@ -1,0 +1,7 @@
+//! HTTP plumbing shared by every feature: the JSON body guard, the JSON
+//! catchers (with `405` + `Allow`), and small response helpers.
+
+pub mod body;
+pub mod catchers;
+
+pub use body::JsonBody;

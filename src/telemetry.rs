@@ -1,0 +1,122 @@
+//! Logging setup, correlation ids and the one-line-per-request log.
+
+use std::time::Instant;
+
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::Header;
+use rocket::{Data, Request, Response};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+
+pub const CORRELATION_HEADER: &str = "x-correlation-id";
+
+/// Installs the global `tracing` subscriber (JSON or pretty, per config).
+/// A second call (tests build many apps in one process) is a no-op.
+pub fn init(config: &Config) {
+    // Rocket logs through `log` at a chatty level; its events are ours to
+    // log (the request line), so it is silenced unless asked for by name.
+    let mut directives = config.log.level.clone();
+    if !directives.contains("rocket") {
+        directives.push_str(",rocket=off");
+    }
+    let filter =
+        EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info,rocket=off"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout);
+    let result = if config.log_is_json() {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init()
+    } else {
+        builder.compact().try_init()
+    };
+    // Already installed: keep the first one.
+    drop(result);
+}
+
+/// Is `value` acceptable as a caller-supplied correlation id?
+pub fn is_sane_correlation_id(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 128
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+struct RequestMeta {
+    correlation_id: String,
+    started: Instant,
+}
+
+fn meta<'r>(req: &'r Request<'_>) -> &'r RequestMeta {
+    req.local_cache(|| RequestMeta {
+        correlation_id: req
+            .headers()
+            .get_one(CORRELATION_HEADER)
+            .filter(|v| is_sane_correlation_id(v))
+            .map(str::to_owned)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        started: Instant::now(),
+    })
+}
+
+/// The request's correlation id (the caller's when sane, else a fresh UUID).
+pub fn correlation_id<'r>(req: &'r Request<'_>) -> &'r str {
+    &meta(req).correlation_id
+}
+
+/// Assigns correlation ids, sets the response header and logs each request.
+pub struct RequestLog;
+
+#[rocket::async_trait]
+impl Fairing for RequestLog {
+    fn info(&self) -> Info {
+        Info {
+            name: "Correlation id and request log",
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        meta(req);
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let meta = meta(req);
+        res.set_header(Header::new(CORRELATION_HEADER, meta.correlation_id.clone()));
+        let route = req
+            .route()
+            .map(|r| r.uri.to_string())
+            .unwrap_or_else(|| "-".into());
+        let status = res.status().code;
+        let duration_ms = meta.started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(
+            target: "folio::request",
+            method = %req.method(),
+            path = %req.uri().path(),
+            route = %route,
+            status,
+            duration_ms = (duration_ms * 1000.0).round() / 1000.0,
+            correlation_id = %meta.correlation_id,
+            "request"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_sane_correlation_id;
+
+    #[test]
+    fn correlation_id_rules() {
+        assert!(is_sane_correlation_id("abc-123_x.y"));
+        assert!(!is_sane_correlation_id(""));
+        assert!(!is_sane_correlation_id("has space"));
+        assert!(!is_sane_correlation_id(&"a".repeat(129)));
+        assert!(is_sane_correlation_id(&"a".repeat(128)));
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: one binary, each test with its own temporary database,
+//! driving the real Rocket from `folio::app::build` (or the real binary).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod config;
+mod foundation;
+mod migrations;
+mod process;

@@ -1,0 +1,199 @@
+//! Shared helpers: a test app on a temp database, JSON requests, and a real
+//! `folio` process on a free port. Not every test uses every helper.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use folio::http::JsonBody;
+use folio::Config;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use rocket::serde::json::{json, Value};
+use rocket::{post, routes};
+use serde::Deserialize;
+use tempfile::TempDir;
+
+#[derive(Deserialize)]
+pub struct Echo {
+    pub name: String,
+    pub count: u32,
+}
+
+/// A test-only route exercising the JSON body guard.
+#[post("/echo", data = "<body>")]
+fn echo(body: JsonBody<Echo>) -> Value {
+    let body = body.into_inner();
+    json!({"name": body.name, "count": body.count})
+}
+
+pub struct TestApp {
+    pub client: Client,
+    pub config: Config,
+    _dir: TempDir,
+}
+
+pub fn test_config(dir: &Path) -> Config {
+    Config {
+        data_dir: dir.join("data"),
+        ..Config::default()
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with(|_| {}).await
+    }
+
+    pub async fn with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = test_config(dir.path());
+        tweak(&mut config);
+        let rocket = folio::app::build(config.clone())
+            .expect("app builds")
+            .mount("/test", routes![echo]);
+        let client = Client::tracked(rocket).await.expect("valid rocket");
+        TestApp {
+            client,
+            config,
+            _dir: dir,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> LocalResponse<'_> {
+        self.client.get(path.to_string()).dispatch().await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> LocalResponse<'_> {
+        self.client
+            .post(path.to_string())
+            .header(ContentType::JSON)
+            .body(body.to_string())
+            .dispatch()
+            .await
+    }
+}
+
+/// Reads a response as (status, JSON body).
+pub async fn json_of(res: LocalResponse<'_>) -> (Status, Value) {
+    let status = res.status();
+    let text = res.into_string().await.unwrap_or_default();
+    let value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, value)
+}
+
+/// Asserts the contract's error body and returns it.
+pub fn assert_error(body: &Value, code: &str) {
+    assert_eq!(body["code"], code, "unexpected body: {body}");
+    assert!(body["error"].is_string(), "no error sentence: {body}");
+    assert!(
+        body["correlation_id"].is_string(),
+        "no correlation id: {body}"
+    );
+}
+
+pub fn header(name: &'static str, value: impl Into<String>) -> Header<'static> {
+    Header::new(name, value.into())
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The real `folio` binary, started on a free port with its own data dir.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Server {
+    pub fn command(data_dir: &Path, port: u16) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_folio"));
+        cmd.env("FOLIO_DATA_DIR", data_dir)
+            .env("FOLIO_SERVER__PORT", port.to_string())
+            .env("FOLIO_LOG__FORMAT", "json")
+            .env_remove("FOLIO_CONFIG")
+            .current_dir(data_dir.parent().unwrap_or(data_dir));
+        cmd
+    }
+
+    pub fn start(data_dir: &Path) -> Server {
+        Self::start_with(data_dir, |_| {})
+    }
+
+    pub fn start_with(data_dir: &Path, tweak: impl FnOnce(&mut Command)) -> Server {
+        let port = free_port();
+        let log = data_dir.with_extension(format!("{port}.log"));
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let mut cmd = Self::command(data_dir, port);
+        cmd.stdout(Stdio::from(log_file.try_clone().expect("clone")))
+            .stderr(Stdio::from(log_file));
+        tweak(&mut cmd);
+        let child = cmd.spawn().expect("folio starts");
+        let server = Server {
+            child,
+            port,
+            data_dir: data_dir.to_path_buf(),
+            log,
+        };
+        server.wait_healthy();
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = reqwest::blocking::Client::new();
+        while Instant::now() < deadline {
+            if let Ok(res) = client.get(self.url("/health")).send() {
+                if res.status().is_success() {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not become healthy; log:\n{}", self.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit; returns its exit code.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<i32> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
