@@ -1,19 +1,43 @@
 //! Builds the Rocket: manages state, attaches fairings and mounts each
 //! feature's routes. [`build`] is the one way to make a server.
 
+use std::time::Duration;
+
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
-use rocket::{Build, Rocket};
+use rocket::shield::Shield;
+use rocket::{routes, Build, Rocket};
 
+use crate::auth::ratelimit::RateLimitFairing;
 use crate::config::Config;
+use crate::ctx::Ctx;
 use crate::db::{Db, DbError, DbOptions};
+use crate::error::ApiError;
 use crate::http::body::BodyLimit;
-use crate::{health, http, telemetry};
+use crate::http::headers::SecurityHeaders;
+use crate::{admin, auth, health, http, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error("startup failed: {0}")]
+    Startup(String),
+}
+
+impl From<ApiError> for BuildError {
+    fn from(e: ApiError) -> Self {
+        let detail = match &e {
+            ApiError::Validation(d) => d
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            ApiError::Internal(cause) => cause.to_string(),
+            other => other.to_string(),
+        };
+        BuildError::Startup(detail)
+    }
 }
 
 /// Rocket's own configuration, derived from ours. Rocket's `Rocket.toml` and
@@ -37,28 +61,42 @@ pub fn rocket_figment(config: &Config) -> Figment {
     fig
 }
 
-/// Opens the database (applying migrations) and assembles the server.
-pub fn build(config: Config) -> Result<Rocket<Build>, BuildError> {
+/// Opens the database (applying migrations), prepares the services, creates
+/// the first admin when asked to, and assembles the server.
+pub async fn build(config: Config) -> Result<Rocket<Build>, BuildError> {
     let db_path = config.database_path();
-    let db = Db::open(&db_path, DbOptions::from_config(&config))?;
+    let opts = DbOptions::from_config(&config);
+    let db = tokio::task::spawn_blocking(move || Db::open(&db_path, opts))
+        .await
+        .map_err(|e| BuildError::Startup(e.to_string()))??;
     tracing::info!(
         data_dir = %config.data_dir.display(),
-        database = %db_path.display(),
+        database = %db.path().display(),
         sqlite_version = rusqlite::version(),
         synchronous = config.database.synchronous.pragma(),
         "database ready"
     );
-    Ok(assemble(config, db))
+    let ctx = Ctx::new(config, db)?;
+    let public_url = format!(
+        "http://{}:{}",
+        ctx.config.server.address, ctx.config.server.port
+    );
+    auth::service::bootstrap_admin(&ctx, &public_url).await?;
+    Ok(assemble(ctx))
 }
 
-fn assemble(config: Config, db: Db) -> Rocket<Build> {
-    let shutdown_db = db.clone();
-    rocket::custom(rocket_figment(&config))
-        .manage(BodyLimit(config.server.body_limit))
-        .manage(db)
-        .manage(config)
+fn assemble(ctx: Ctx) -> Rocket<Build> {
+    let shutdown_ctx = ctx.clone();
+    let tasks_ctx = ctx.clone();
+    rocket::custom(rocket_figment(&ctx.config))
+        .manage(BodyLimit(ctx.config.server.body_limit))
+        .manage(ctx)
+        // Replaces Rocket's default Shield; SecurityHeaders sets ours.
+        .attach(Shield::new())
         .attach(telemetry::RequestLog)
-        .attach(AdHoc::on_liftoff("startup log", |rocket| {
+        .attach(RateLimitFairing)
+        .attach(SecurityHeaders)
+        .attach(AdHoc::on_liftoff("startup log and tasks", move |rocket| {
             Box::pin(async move {
                 let cfg = rocket.config();
                 tracing::info!(
@@ -68,12 +106,13 @@ fn assemble(config: Config, db: Db) -> Rocket<Build> {
                     version = env!("CARGO_PKG_VERSION"),
                     "folio listening"
                 );
+                spawn_maintenance(tasks_ctx, rocket.shutdown());
             })
         }))
         .attach(AdHoc::on_shutdown("close database", move |_| {
             Box::pin(async move {
                 tracing::info!("shutting down: closing the database");
-                let db = shutdown_db.clone();
+                let db = shutdown_ctx.db.clone();
                 if tokio::task::spawn_blocking(move || db.close())
                     .await
                     .is_err()
@@ -83,5 +122,31 @@ fn assemble(config: Config, db: Db) -> Rocket<Build> {
             })
         }))
         .mount("/", health::routes())
+        .mount(
+            "/",
+            routes![auth::ratelimit::rejected, http::headers::preflight],
+        )
+        .mount("/api/auth", auth::rest::routes())
+        .mount("/api/admin", admin::rest::routes())
         .register("/", http::catchers::all())
+}
+
+/// Periodic upkeep until shutdown: expired refresh tokens.
+fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = hourly.tick() => {
+                    match auth::service::purge_expired(&ctx).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(deleted = n, "purged expired refresh tokens"),
+                        Err(e) => tracing::warn!(error = %e, "purging refresh tokens failed"),
+                    }
+                }
+            }
+        }
+    });
 }

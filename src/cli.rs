@@ -52,7 +52,7 @@ pub fn serve(config: Config) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))?;
     let result = runtime.block_on(async move {
-        let rocket = crate::app::build(config)?;
+        let rocket = crate::app::build(config).await?;
         rocket
             .launch()
             .await

@@ -61,6 +61,9 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub log: LogConfig,
+    pub auth: AuthConfig,
+    pub rate_limit: RateLimitConfig,
+    pub cors: CorsConfig,
 }
 
 impl Default for Config {
@@ -70,8 +73,105 @@ impl Default for Config {
             server: ServerConfig::default(),
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
+            auth: AuthConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            cors: CorsConfig::default(),
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// HMAC secret for access tokens (at least 32 bytes). Empty: a random
+    /// secret is generated once and kept in `<data_dir>/jwt_secret`.
+    pub jwt_secret: Secret,
+    /// `HS256`, `HS384` or `HS512`.
+    pub jwt_algorithm: String,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_seconds: u64,
+    /// Clock skew tolerated on `exp`/`nbf`.
+    pub leeway_seconds: u64,
+    pub refresh_idle_days: u32,
+    pub refresh_absolute_days: u32,
+    /// argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Concurrent password hashes; 0 means cores - 1 (at least 1).
+    pub hash_concurrency: usize,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            jwt_secret: Secret::default(),
+            jwt_algorithm: "HS256".into(),
+            issuer: "folio".into(),
+            audience: "folio".into(),
+            access_token_ttl_seconds: 900,
+            leeway_seconds: 5,
+            refresh_idle_days: 7,
+            refresh_absolute_days: 30,
+            argon2_memory_kib: 19456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            hash_concurrency: 0,
+        }
+    }
+}
+
+impl AuthConfig {
+    pub fn hash_concurrency(&self) -> usize {
+        match self.hash_concurrency {
+            0 => std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1))
+                .max(1),
+            n => n,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// `false` turns every limit off (for benchmarks only).
+    pub enabled: bool,
+    /// The `default` policy: requests per window per API key, user or IP.
+    pub default_requests: u32,
+    pub default_window_seconds: u32,
+    /// The `auth` policy: register, login, refresh, password, setup per IP.
+    pub auth_requests: u32,
+    pub auth_window_seconds: u32,
+    /// Failed logins allowed per account per window.
+    pub failed_login_attempts: u32,
+    pub failed_login_window_seconds: u32,
+    /// Most keys remembered per policy (the oldest are evicted).
+    pub max_tracked_keys: u64,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            enabled: true,
+            default_requests: 300,
+            default_window_seconds: 60,
+            auth_requests: 10,
+            auth_window_seconds: 60,
+            failed_login_attempts: 5,
+            failed_login_window_seconds: 900,
+            max_tracked_keys: 100_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Origins allowed to call the API from a browser, e.g.
+    /// `["https://app.example.com"]`. Empty: no cross-origin access.
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +185,10 @@ pub struct ServerConfig {
     pub shutdown_grace_seconds: u32,
     /// Worker threads for the async runtime; 0 means one per core.
     pub workers: usize,
+    /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+    /// Send `Strict-Transport-Security` (enable behind an HTTPS proxy).
+    pub hsts: bool,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +199,8 @@ impl Default for ServerConfig {
             body_limit: 1024 * 1024,
             shutdown_grace_seconds: 10,
             workers: 0,
+            trusted_proxies: Vec::new(),
+            hsts: false,
         }
     }
 }
@@ -213,6 +319,55 @@ impl Config {
                 self.server.address
             ));
         }
+        let secret = self.auth.jwt_secret.expose();
+        if !secret.is_empty() && secret.len() < 32 {
+            problems.push(
+                "  - key `auth.jwt_secret`: must be at least 32 bytes (or empty to generate one)"
+                    .to_string(),
+            );
+        }
+        if !matches!(
+            self.auth.jwt_algorithm.as_str(),
+            "HS256" | "HS384" | "HS512"
+        ) {
+            problems.push(format!(
+                "  - key `auth.jwt_algorithm`: `{}` is not one of HS256, HS384, HS512",
+                self.auth.jwt_algorithm
+            ));
+        }
+        if self.auth.access_token_ttl_seconds == 0 || self.auth.leeway_seconds > 30 {
+            problems.push(
+                "  - key `auth.access_token_ttl_seconds`/`auth.leeway_seconds`: ttl must be positive and leeway at most 30 s".to_string(),
+            );
+        }
+        if argon2::Params::new(
+            self.auth.argon2_memory_kib,
+            self.auth.argon2_iterations,
+            self.auth.argon2_parallelism,
+            None,
+        )
+        .is_err()
+        {
+            problems.push("  - key `auth.argon2_*`: not valid argon2 parameters".to_string());
+        }
+        for proxy in &self.server.trusted_proxies {
+            if crate::auth::client_ip::Cidr::parse(proxy).is_none() {
+                problems.push(format!(
+                    "  - key `server.trusted_proxies`: `{proxy}` is not an IP address or CIDR"
+                ));
+            }
+        }
+        let rl = &self.rate_limit;
+        if rl.default_requests == 0
+            || rl.auth_requests == 0
+            || rl.failed_login_attempts == 0
+            || rl.default_window_seconds == 0
+            || rl.auth_window_seconds == 0
+            || rl.failed_login_window_seconds == 0
+        {
+            problems
+                .push("  - key `rate_limit.*`: quotas and windows must be positive".to_string());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -264,9 +419,9 @@ impl Config {
 
     /// The configuration with every secret replaced by `********`.
     pub fn masked(&self) -> Config {
-        // No secret-bearing sections yet beyond those masked here; each
-        // section that adds a `Secret` masks it in this one place.
-        self.clone()
+        let mut c = self.clone();
+        c.auth.jwt_secret = mask(&c.auth.jwt_secret);
+        c
     }
 
     /// The masked configuration as TOML, for `folio config` and the admin API.
@@ -318,6 +473,14 @@ fn describe(err: figment::Error) -> ConfigError {
     ConfigError::Invalid(lines.join("\n"))
 }
 
+fn mask(secret: &Secret) -> Secret {
+    if secret.is_empty() {
+        Secret::default()
+    } else {
+        Secret::new("********")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +488,9 @@ mod tests {
     #[test]
     fn secret_debug_is_masked() {
         assert_eq!(format!("{:?}", Secret::new("hunter2")), "\"********\"");
+        let mut c = Config::default();
+        c.auth.jwt_secret = Secret::new("x".repeat(40));
+        assert_eq!(c.masked().auth.jwt_secret.expose(), "********");
     }
 
     #[test]

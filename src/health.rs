@@ -4,7 +4,7 @@
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Route, State};
 
-use crate::db::Db;
+use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 
 #[get("/health")]
@@ -13,8 +13,8 @@ fn health() -> Value {
 }
 
 #[get("/ready")]
-async fn ready(db: &State<Db>) -> ApiResult<Value> {
-    match db.ready().await {
+async fn ready(ctx: &State<Ctx>) -> ApiResult<Value> {
+    match ctx.db.ready().await {
         Ok(()) => Ok(json!({"status": "ready"})),
         Err(ApiError::NotReady(m)) => Err(ApiError::NotReady(m)),
         Err(e) => {

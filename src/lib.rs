@@ -3,14 +3,21 @@
 //! [`app::build`] makes the server; `main.rs` only parses the command line
 //! and calls into [`cli`].
 
+pub mod admin;
 pub mod app;
+pub mod auth;
+pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod ctx;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod http;
 pub mod telemetry;
+pub mod users;
 
 pub use config::Config;
 pub use error::{ApiError, ApiResult};

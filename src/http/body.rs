@@ -66,18 +66,25 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             if inner.is_syntax() || inner.is_eof() {
                 return Err(ApiError::InvalidJson(inner.to_string()));
             }
-            let field = if path == "." || path.is_empty() {
-                "body".to_string()
-            } else {
-                path
+            let message = clean_serde_message(&inner.to_string());
+            let base = if path == "." { String::new() } else { path };
+            // serde reports a missing field at its parent; name the field.
+            let field = match missing_field(&message) {
+                Some(name) if base.is_empty() => name.to_string(),
+                Some(name) => format!("{base}.{name}"),
+                None if base.is_empty() => "body".to_string(),
+                None => base,
             };
-            return Err(ApiError::Validation(vec![FieldError::new(
-                field,
-                clean_serde_message(&inner.to_string()),
-            )]));
+            return Err(ApiError::Validation(vec![FieldError::new(field, message)]));
         }
     };
     Ok(value)
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
 }
 
 /// serde's messages end with " at line 1 column 9"; the field path says where.

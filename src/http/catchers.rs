@@ -51,7 +51,11 @@ fn allowed_methods(req: &Request<'_>) -> Vec<String> {
     let mut methods: Vec<Method> = req
         .rocket()
         .routes()
-        .filter(|r| r.method != req.method() && template_matches(r.uri.path(), path))
+        .filter(|r| {
+            r.method != req.method()
+                && r.method != Method::Options
+                && template_matches(r.uri.path(), path)
+        })
         .map(|r| r.method)
         .collect();
     if methods.contains(&Method::Get) && !methods.contains(&Method::Head) {

@@ -3,5 +3,7 @@
 
 pub mod body;
 pub mod catchers;
+pub mod headers;
+pub mod request;
 
 pub use body::JsonBody;

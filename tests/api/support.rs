@@ -36,10 +36,17 @@ pub struct TestApp {
 }
 
 pub fn test_config(dir: &Path) -> Config {
-    Config {
+    let mut config = Config {
         data_dir: dir.join("data"),
         ..Config::default()
-    }
+    };
+    // Cheap hashing keeps the suite fast; one test checks the real defaults.
+    config.auth.argon2_memory_kib = 4096;
+    config.auth.argon2_iterations = 1;
+    // Local clients share one address; tests of the limits lower these.
+    config.rate_limit.auth_requests = 10_000;
+    config.rate_limit.default_requests = 10_000;
+    config
 }
 
 impl TestApp {
@@ -52,6 +59,7 @@ impl TestApp {
         let mut config = test_config(dir.path());
         tweak(&mut config);
         let rocket = folio::app::build(config.clone())
+            .await
             .expect("app builds")
             .mount("/test", routes![echo]);
         let client = Client::tracked(rocket).await.expect("valid rocket");

@@ -1,0 +1,4 @@
+//! `/api/admin`: first-admin setup, API keys, and (later) stats, config and
+//! backups, plus the embedded admin UI.
+
+pub mod rest;

@@ -1,0 +1,73 @@
+//! `/api/admin` routes. Every rule (admin only, validation) lives in the
+//! services these call.
+
+use rocket::http::{CookieJar, Status};
+use rocket::serde::json::{json, Value};
+use rocket::{delete, get, post, routes, Route, State};
+use serde::Deserialize;
+
+use crate::auth::rest::{session_json, RegisterBody};
+use crate::auth::service::{self, ClientMeta, NewAccount};
+use crate::auth::{apikeys, Principal};
+use crate::ctx::Ctx;
+use crate::error::ApiResult;
+use crate::http::body::JsonBody;
+use crate::http::request::Browser;
+
+#[derive(Deserialize)]
+struct SetupBody {
+    token: String,
+    #[serde(flatten)]
+    account: RegisterBody,
+}
+
+#[post("/setup", data = "<body>")]
+async fn setup(
+    ctx: &State<Ctx>,
+    body: JsonBody<SetupBody>,
+    meta: ClientMeta,
+    browser: Browser,
+    jar: &CookieJar<'_>,
+) -> ApiResult<(Status, Value)> {
+    let body = body.into_inner();
+    let account: NewAccount = body.account.into();
+    let s = service::setup_admin(ctx, &body.token, account, meta).await?;
+    Ok((Status::Created, session_json(s, browser, jar, ctx)))
+}
+
+#[derive(Deserialize)]
+struct NewKeyBody {
+    name: String,
+    scopes: Vec<String>,
+}
+
+#[post("/api-keys", data = "<body>")]
+async fn create_key(
+    ctx: &State<Ctx>,
+    who: Principal,
+    body: JsonBody<NewKeyBody>,
+) -> ApiResult<(Status, Value)> {
+    let body = body.into_inner();
+    let (row, key) = apikeys::create(ctx, &who, &body.name, &body.scopes).await?;
+    Ok((
+        Status::Created,
+        json!({"api_key": apikeys::to_json(&row), "key": key}),
+    ))
+}
+
+#[get("/api-keys")]
+async fn list_keys(ctx: &State<Ctx>, who: Principal) -> ApiResult<Value> {
+    let rows = apikeys::list(ctx, &who).await?;
+    let keys: Vec<Value> = rows.iter().map(apikeys::to_json).collect();
+    Ok(json!({ "api_keys": keys }))
+}
+
+#[delete("/api-keys/<id>")]
+async fn revoke_key(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<Status> {
+    apikeys::revoke(ctx, &who, id).await?;
+    Ok(Status::NoContent)
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![setup, create_key, list_keys, revoke_key]
+}

@@ -1,0 +1,185 @@
+//! Passwords: strength rules, and argon2id hashing off the async workers.
+//!
+//! Hash and verify run on the blocking pool behind a semaphore
+//! (`auth.hash_concurrency`), so a login flood queues up instead of taking
+//! every core. Unknown accounts are verified against a dummy hash so a login
+//! takes the same time whether or not the account exists.
+
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Params, PasswordVerifier, Version};
+use tokio::sync::Semaphore;
+
+use crate::config::AuthConfig;
+use crate::error::{ApiError, ApiResult, FieldError};
+
+static COMMON_TEXT: &str = include_str!("common_passwords.txt");
+
+fn common_passwords() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| COMMON_TEXT.lines().map(str::trim).collect())
+}
+
+/// The contract's rules: 8..128 chars, a lower-case letter, an upper-case
+/// letter and a digit, and not one of the 10,000 most common passwords.
+pub fn check_strength(password: &str, field: &str) -> Result<(), FieldError> {
+    let len = password.chars().count();
+    let fail = |m: &str| Err(FieldError::new(field, m));
+    if !(8..=128).contains(&len) {
+        return fail("must be 8 to 128 characters long");
+    }
+    if !password.chars().any(|c| c.is_lowercase())
+        || !password.chars().any(|c| c.is_uppercase())
+        || !password.chars().any(|c| c.is_ascii_digit())
+    {
+        return fail("must contain a lower-case letter, an upper-case letter and a digit");
+    }
+    if common_passwords().contains(password.to_lowercase().as_str()) {
+        return fail("is too common; choose another");
+    }
+    Ok(())
+}
+
+#[derive(Clone)]
+pub struct Hasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    dummy: Arc<String>,
+}
+
+impl Hasher {
+    pub fn new(cfg: &AuthConfig) -> ApiResult<Hasher> {
+        let params = Params::new(
+            cfg.argon2_memory_kib,
+            cfg.argon2_iterations,
+            cfg.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| ApiError::internal(format!("argon2 parameters: {e}")))?;
+        let dummy = hash_with(&params, "dummy password for timing equality")?;
+        Ok(Hasher {
+            params,
+            permits: Arc::new(Semaphore::new(cfg.hash_concurrency())),
+            dummy: Arc::new(dummy),
+        })
+    }
+
+    pub async fn hash(&self, password: String) -> ApiResult<String> {
+        let params = self.params.clone();
+        self.blocking(move || hash_with(&params, &password)).await
+    }
+
+    /// Verifies `password` against `hash`, or against the dummy hash when
+    /// there is no account, so both take the same time.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> ApiResult<bool> {
+        let real = hash.is_some();
+        let hash = hash.unwrap_or_else(|| self.dummy.as_ref().clone());
+        let ok = self
+            .blocking(move || Ok(verify_with(&password, &hash)))
+            .await?;
+        Ok(ok && real)
+    }
+
+    /// True when `hash` was made with other parameters than the configured.
+    pub fn needs_rehash(&self, hash: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(hash) else {
+            return true;
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return true;
+        };
+        parsed.algorithm.as_str() != "argon2id"
+            || params.m_cost() != self.params.m_cost()
+            || params.t_cost() != self.params.t_cost()
+            || params.p_cost() != self.params.p_cost()
+    }
+
+    /// Blocking variant for CLI commands.
+    pub fn hash_blocking(&self, password: &str) -> ApiResult<String> {
+        hash_with(&self.params, password)
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ApiError::internal("hashing semaphore closed"))?;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(f))
+            .await
+            .map_err(ApiError::internal)?
+    }
+}
+
+fn argon(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+fn hash_with(params: &Params, password: &str) -> ApiResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon(params)
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal(format!("hashing failed: {e}")))
+}
+
+fn verify_with(password: &str, hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    // Verify with the parameters stored in the hash itself.
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strength_rules() {
+        assert!(check_strength("Tr0ub4dor&3x", "password").is_ok());
+        assert!(check_strength("Short1A", "password").is_err());
+        assert!(check_strength("alllowercase1", "password").is_err());
+        assert!(check_strength("NoDigitsHere", "password").is_err());
+        assert!(check_strength("Password1", "password").is_err(), "common");
+        assert!(check_strength(&format!("Aa1{}", "x".repeat(126)), "password").is_err());
+        assert!(common_passwords().len() >= 1000);
+    }
+
+    #[tokio::test]
+    async fn hash_verify_rehash() {
+        let cfg = AuthConfig {
+            argon2_memory_kib: 1024,
+            argon2_iterations: 1,
+            ..AuthConfig::default()
+        };
+        let h = Hasher::new(&cfg).unwrap();
+        let hash = h.hash("Secret123x".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hash}");
+        assert!(h
+            .verify("Secret123x".into(), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!h.verify("wrong".into(), Some(hash.clone())).await.unwrap());
+        assert!(!h
+            .verify("dummy password for timing equality".into(), None)
+            .await
+            .unwrap());
+        assert!(!h.needs_rehash(&hash));
+        let stronger = Hasher::new(&AuthConfig {
+            argon2_memory_kib: 2048,
+            argon2_iterations: 1,
+            ..AuthConfig::default()
+        })
+        .unwrap();
+        assert!(stronger.needs_rehash(&hash));
+    }
+}

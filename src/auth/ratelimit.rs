@@ -1,0 +1,302 @@
+//! Rate limits: GCRA per policy and key, bounded in memory, with the IETF
+//! `RateLimit-Policy` / `RateLimit` fields on every `/api` and `/graphql`
+//! response.
+//!
+//! Written here rather than with `governor` because Folio needs two things
+//! its keyed limiter does not offer directly: a look without spending (the
+//! failed-login limit spends only on failure) and the remaining quota and
+//! reset time for the response fields. Keys live in a moka cache with a
+//! capacity bound and time-to-idle of one window (after which a bucket is full
+//! again anyway), so memory stays bounded under any key churn.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use moka::sync::Cache;
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::uri::Origin;
+use rocket::http::{Header, Method};
+use rocket::request::{self, FromRequest};
+use rocket::{get, Data, Request, Response};
+
+use crate::config::RateLimitConfig;
+use crate::ctx::Ctx;
+use crate::error::{stash, take_stashed, ApiError};
+
+pub struct Limiter {
+    pub name: &'static str,
+    pub quota: u32,
+    pub window: Duration,
+    interval: Duration,
+    keys: Cache<String, Arc<Mutex<Instant>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub policy: &'static str,
+    pub quota: u32,
+    pub window_secs: u64,
+    pub allowed: bool,
+    pub remaining: u32,
+    pub reset_secs: u64,
+    pub retry_after: u64,
+}
+
+impl Decision {
+    pub fn policy_header(&self) -> String {
+        format!(
+            "\"{}\";q={};w={}",
+            self.policy, self.quota, self.window_secs
+        )
+    }
+
+    pub fn limit_header(&self) -> String {
+        format!(
+            "\"{}\";r={};t={}",
+            self.policy, self.remaining, self.reset_secs
+        )
+    }
+}
+
+fn ceil_secs(d: Duration) -> u64 {
+    let s = d.as_secs();
+    if d.subsec_nanos() > 0 {
+        s + 1
+    } else {
+        s
+    }
+}
+
+impl Limiter {
+    pub fn new(name: &'static str, quota: u32, window_secs: u32, max_keys: u64) -> Limiter {
+        let quota = quota.max(1);
+        let window = Duration::from_secs(u64::from(window_secs.max(1)));
+        Limiter {
+            name,
+            quota,
+            window,
+            interval: window / quota,
+            keys: Cache::builder()
+                .max_capacity(max_keys)
+                .time_to_idle(window)
+                .build(),
+        }
+    }
+
+    fn decide(&self, key: &str, spend: bool) -> Decision {
+        let now = Instant::now();
+        let cell = self
+            .keys
+            .get_with(key.to_string(), || Arc::new(Mutex::new(now)));
+        let mut tat = match cell.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let start = (*tat).max(now);
+        let next = start + self.interval;
+        let limit = now + self.window;
+        let base = Decision {
+            policy: self.name,
+            quota: self.quota,
+            window_secs: self.window.as_secs(),
+            allowed: true,
+            remaining: 0,
+            reset_secs: 0,
+            retry_after: 0,
+        };
+        if next > limit {
+            return Decision {
+                allowed: false,
+                reset_secs: ceil_secs(start - now),
+                retry_after: ceil_secs(next - limit).max(1),
+                ..base
+            };
+        }
+        if spend {
+            *tat = next;
+        }
+        let after = if spend { next } else { start };
+        let left = limit.saturating_duration_since(after);
+        Decision {
+            remaining: (left.as_nanos() / self.interval.as_nanos().max(1)) as u32,
+            reset_secs: ceil_secs(after - now),
+            ..base
+        }
+    }
+
+    /// Spends one request when allowed.
+    pub fn check(&self, key: &str) -> Decision {
+        self.decide(key, true)
+    }
+
+    /// Would one more request be allowed? Spends nothing.
+    pub fn peek(&self, key: &str) -> Decision {
+        self.decide(key, false)
+    }
+}
+
+pub struct RateLimits {
+    pub enabled: bool,
+    pub default: Limiter,
+    pub auth: Limiter,
+    pub failed_login: Limiter,
+}
+
+impl RateLimits {
+    pub fn new(cfg: &RateLimitConfig) -> RateLimits {
+        RateLimits {
+            enabled: cfg.enabled,
+            default: Limiter::new(
+                "default",
+                cfg.default_requests,
+                cfg.default_window_seconds,
+                cfg.max_tracked_keys,
+            ),
+            auth: Limiter::new(
+                "auth",
+                cfg.auth_requests,
+                cfg.auth_window_seconds,
+                cfg.max_tracked_keys,
+            ),
+            failed_login: Limiter::new(
+                "failed_login",
+                cfg.failed_login_attempts,
+                cfg.failed_login_window_seconds,
+                cfg.max_tracked_keys,
+            ),
+        }
+    }
+}
+
+/// Routes limited by the `auth` policy (per IP) rather than `default`.
+const AUTH_PATHS: &[&str] = &[
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/auth/refresh",
+    "/api/auth/password",
+    "/api/admin/setup",
+];
+
+const REJECT_PATH: &str = "/__folio/rate-limited";
+
+/// The decision that applied to this request, for the response fields.
+struct Applied(Option<Decision>);
+
+/// The client's address as a rate-limit key.
+pub fn ip_key(req: &Request<'_>) -> String {
+    let ctx = req.rocket().state::<Ctx>();
+    match ctx.and_then(|c| c.proxies.client_ip(req)) {
+        Some(ip) => format!("ip:{ip}"),
+        None => "ip:local".to_string(),
+    }
+}
+
+pub fn is_limited_path(path: &str) -> bool {
+    path == "/graphql"
+        || path.starts_with("/graphql/")
+        || path == "/api"
+        || path.starts_with("/api/")
+}
+
+pub struct RateLimitFairing;
+
+#[rocket::async_trait]
+impl Fairing for RateLimitFairing {
+    fn info(&self) -> Info {
+        Info {
+            name: "Rate limits",
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        let Some(ctx) = req.rocket().state::<Ctx>() else {
+            return;
+        };
+        let path = req.uri().path().as_str().to_string();
+        if !ctx.limits.enabled || req.method() == Method::Options || !is_limited_path(&path) {
+            return;
+        }
+        let decision = if req.method() == Method::Post && AUTH_PATHS.contains(&path.as_str()) {
+            ctx.limits.auth.check(&ip_key(req))
+        } else {
+            let key = match crate::auth::principal::resolve(req).await {
+                Ok(Some(p)) => p.rate_key(),
+                _ => ip_key(req),
+            };
+            ctx.limits.default.check(&key)
+        };
+        req.local_cache(|| Applied(Some(decision)));
+        if !decision.allowed {
+            stash(
+                req,
+                ApiError::RateLimited {
+                    retry_after: decision.retry_after,
+                },
+            );
+            req.set_method(Method::Get);
+            req.set_uri(Origin::parse(REJECT_PATH).unwrap_or(Origin::ROOT));
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        if let Some(d) = req.local_cache(|| Applied(None)).0 {
+            set_fields(res, &d);
+        }
+    }
+}
+
+/// Writes the IETF fields of `d` onto a response.
+pub fn set_fields(res: &mut Response<'_>, d: &Decision) {
+    res.set_header(Header::new("RateLimit-Policy", d.policy_header()));
+    res.set_header(Header::new("RateLimit", d.limit_header()));
+}
+
+/// The stashed rejection, for the rewrite target.
+pub struct Rejection(ApiError);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Rejection {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        let err = take_stashed(req).unwrap_or(ApiError::RateLimited { retry_after: 1 });
+        request::Outcome::Success(Rejection(err))
+    }
+}
+
+#[get("/__folio/rate-limited")]
+pub fn rejected(r: Rejection) -> ApiError {
+    r.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gcra_allows_quota_then_rejects() {
+        let l = Limiter::new("t", 3, 60, 100);
+        let a = l.check("k");
+        assert!(a.allowed);
+        assert_eq!(a.remaining, 2);
+        assert!(l.check("k").allowed);
+        let c = l.check("k");
+        assert!(c.allowed);
+        assert_eq!(c.remaining, 0);
+        let d = l.check("k");
+        assert!(!d.allowed);
+        assert!(d.retry_after >= 1 && d.retry_after <= 20, "{d:?}");
+        assert!(l.check("other").allowed, "keys are independent");
+        assert_eq!(d.policy_header(), "\"t\";q=3;w=60");
+    }
+
+    #[test]
+    fn peek_does_not_spend() {
+        let l = Limiter::new("t", 1, 60, 100);
+        assert!(l.peek("k").allowed);
+        assert!(l.peek("k").allowed);
+        assert!(l.check("k").allowed);
+        assert!(!l.peek("k").allowed);
+    }
+}

@@ -1,0 +1,93 @@
+//! `Ctx`: everything a service needs — database, configuration, password
+//! hasher, token keys, caches and rate limiters — built once per server and
+//! managed as Rocket state. REST, GraphQL and the CLI all hand it to the same
+//! service functions.
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::auth::client_ip::TrustedProxies;
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::Hasher;
+use crate::auth::ratelimit::RateLimits;
+use crate::auth::setup::SetupSlot;
+use crate::cache::Caches;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::ApiResult;
+
+#[derive(Clone)]
+pub struct Ctx(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub hasher: Hasher,
+    pub jwt: JwtKeys,
+    pub caches: Caches,
+    pub limits: RateLimits,
+    pub proxies: TrustedProxies,
+    pub setup: SetupSlot,
+    pub started: Instant,
+    key_touches: Mutex<HashMap<String, Instant>>,
+}
+
+impl Deref for Ctx {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// How often an API key's `last_used_at` is written at most.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+impl Ctx {
+    pub fn new(config: Config, db: Db) -> ApiResult<Ctx> {
+        Ok(Ctx(Arc::new(Inner {
+            hasher: Hasher::new(&config.auth)?,
+            jwt: JwtKeys::from_config(&config)?,
+            caches: Caches::new(),
+            limits: RateLimits::new(&config.rate_limit),
+            proxies: TrustedProxies::new(&config.server.trusted_proxies),
+            setup: SetupSlot::default(),
+            started: Instant::now(),
+            key_touches: Mutex::new(HashMap::new()),
+            db,
+            config,
+        })))
+    }
+
+    /// Records that an API key was used, writing at most once a minute.
+    pub fn api_key_used(&self, id: &str) {
+        let now = Instant::now();
+        {
+            let Ok(mut touches) = self.key_touches.lock() else {
+                return;
+            };
+            if touches
+                .get(id)
+                .is_some_and(|t| now.duration_since(*t) < TOUCH_EVERY)
+            {
+                return;
+            }
+            if touches.len() > 10_000 {
+                touches.retain(|_, t| now.duration_since(*t) < TOUCH_EVERY);
+            }
+            touches.insert(id.to_string(), now);
+        }
+        let db = self.db.clone();
+        let id = id.to_string();
+        tokio::spawn(async move {
+            let key = id.clone();
+            if let Err(e) = db
+                .write(move |c| crate::auth::repo::touch_api_key(c, &key))
+                .await
+            {
+                tracing::warn!(api_key_id = %id, error = %e, "could not record API key use");
+            }
+        });
+    }
+}

@@ -1,0 +1,3 @@
+//! Change events: the transactional outbox every write records into.
+
+pub mod outbox;

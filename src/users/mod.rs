@@ -1,0 +1,5 @@
+//! Users: model, SQL, rules and routes.
+
+pub mod model;
+pub mod repo;
+pub mod service;

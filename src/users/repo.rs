@@ -1,0 +1,194 @@
+//! All SQL for users.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::model::{Role, User};
+use crate::error::{ApiError, ApiResult};
+
+const COLUMNS: &str = "id, username, email, role, disabled, token_version, created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    let role: String = r.get(3)?;
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        email: r.get(2)?,
+        role: if role == "admin" {
+            Role::Admin
+        } else {
+            Role::User
+        },
+        disabled: r.get(4)?,
+        token_version: r.get(5)?,
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
+    })
+}
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+/// Refuses a taken username or email with a `409` that says which.
+pub fn ensure_unique(
+    conn: &Connection,
+    username: Option<&str>,
+    email: Option<&str>,
+    except_id: Option<&str>,
+) -> ApiResult<()> {
+    let except = except_id.unwrap_or("");
+    if let Some(name) = username {
+        let taken: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE AND id <> ?2)",
+            params![name, except],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(ApiError::Conflict("That username is already taken".into()));
+        }
+    }
+    if let Some(email) = email {
+        let taken: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE email = ?1 COLLATE NOCASE AND id <> ?2)",
+            params![email, except],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(ApiError::Conflict(
+                "That email is already registered".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn insert(conn: &Connection, new: &NewUser<'_>) -> ApiResult<User> {
+    ensure_unique(conn, Some(new.username), Some(new.email), None)?;
+    conn.execute(
+        "INSERT INTO users (id, username, email, password_hash, role) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            new.id,
+            new.username,
+            new.email,
+            new.password_hash,
+            new.role.as_str()
+        ],
+    )?;
+    by_id(conn, new.id)?.ok_or_else(|| ApiError::internal("inserted user vanished"))
+}
+
+pub fn by_id(conn: &Connection, id: &str) -> ApiResult<Option<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+/// Looks a user up by email or username (both case-insensitive), with the
+/// stored password hash.
+pub fn credentials(conn: &Connection, identity: &str) -> ApiResult<Option<(User, String)>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, password_hash FROM users
+         WHERE email = ?1 COLLATE NOCASE OR username = ?1 COLLATE NOCASE LIMIT 1"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([identity], |r| Ok((from_row(r)?, r.get(8)?)))
+        .optional()?)
+}
+
+pub fn password_hash(conn: &Connection, id: &str) -> ApiResult<Option<String>> {
+    Ok(conn
+        .query_row("SELECT password_hash FROM users WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+pub fn set_password_hash(conn: &Connection, id: &str, hash: &str) -> ApiResult<()> {
+    conn.execute(
+        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+        params![id, hash],
+    )?;
+    Ok(())
+}
+
+/// Invalidates every access token issued to the user so far.
+pub fn bump_token_version(conn: &Connection, id: &str) -> ApiResult<()> {
+    conn.execute(
+        "UPDATE users SET token_version = token_version + 1 WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
+pub fn set_role(conn: &Connection, id: &str, role: Role) -> ApiResult<()> {
+    conn.execute(
+        "UPDATE users SET role = ?2 WHERE id = ?1",
+        params![id, role.as_str()],
+    )?;
+    Ok(())
+}
+
+pub fn set_disabled(conn: &Connection, id: &str, disabled: bool) -> ApiResult<()> {
+    conn.execute(
+        "UPDATE users SET disabled = ?2, token_version = token_version + ?3 WHERE id = ?1",
+        params![id, disabled, i64::from(disabled)],
+    )?;
+    Ok(())
+}
+
+pub fn set_profile(
+    conn: &Connection,
+    id: &str,
+    username: Option<&str>,
+    email: Option<&str>,
+) -> ApiResult<()> {
+    conn.execute(
+        "UPDATE users SET username = coalesce(?2, username), email = coalesce(?3, email) WHERE id = ?1",
+        params![id, username, email],
+    )?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: &str) -> ApiResult<bool> {
+    Ok(conn.execute("DELETE FROM users WHERE id = ?1", [id])? > 0)
+}
+
+/// Enabled admins.
+pub fn count_active_admins(conn: &Connection) -> ApiResult<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn any_admin(conn: &Connection) -> ApiResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Admins, for `folio admin list`.
+pub fn admins(conn: &Connection) -> ApiResult<Vec<User>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE role = 'admin' ORDER BY created_at");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Finds a user by id, username or email, for CLI commands.
+pub fn find(conn: &Connection, key: &str) -> ApiResult<Option<User>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE id = ?1 OR username = ?1 COLLATE NOCASE OR email = ?1 COLLATE NOCASE LIMIT 1"
+    );
+    Ok(conn.query_row(&sql, [key], from_row).optional()?)
+}
