@@ -4,6 +4,7 @@
 
 mod support;
 
+mod auth;
 mod config;
 mod foundation;
 mod migrations;

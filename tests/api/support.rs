@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use folio::http::JsonBody;
 use folio::Config;
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::{ContentType, Header, Method, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use rocket::serde::json::{json, Value};
 use rocket::{post, routes};
@@ -204,4 +204,123 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+pub const PASSWORD: &str = "Correct-Horse-42";
+
+impl TestApp {
+    pub fn ctx(&self) -> &folio::ctx::Ctx {
+        self.client
+            .rocket()
+            .state::<folio::ctx::Ctx>()
+            .expect("ctx")
+    }
+
+    /// Registers `name` (email `<name>@example.com`) and returns the session body.
+    pub async fn register(&self, name: &str) -> Value {
+        let (status, body) = json_of(
+            self.post_json(
+                "/api/auth/register",
+                &json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, Status::Created, "register {name}: {body}");
+        body
+    }
+
+    /// Creates an admin directly through the service and logs in.
+    pub async fn admin(&self, name: &str) -> Value {
+        folio::auth::service::create_admin(
+            self.ctx(),
+            folio::auth::service::NewAccount {
+                email: format!("{name}@example.com"),
+                username: name.to_string(),
+                password: PASSWORD.to_string(),
+            },
+        )
+        .await
+        .expect("admin created");
+        self.login(name, PASSWORD).await
+    }
+
+    pub async fn login(&self, identity: &str, password: &str) -> Value {
+        let (status, body) = json_of(
+            self.post_json(
+                "/api/auth/login",
+                &json!({"identity": identity, "password": password}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, Status::Ok, "login {identity}: {body}");
+        body
+    }
+
+    /// Creates an API key with `scopes` as `admin_token` and returns the key.
+    pub async fn api_key(&self, admin_token: &str, scopes: &[&str]) -> String {
+        let (status, body) = json_of(
+            self.send(
+                Method::Post,
+                "/api/admin/api-keys",
+                Some(admin_token),
+                Some(&json!({"name": "test key", "scopes": scopes})),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, Status::Created, "{body}");
+        body["key"].as_str().unwrap().to_string()
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> LocalResponse<'_> {
+        let mut req = self.client.req(method, path.to_string());
+        if let Some(t) = token {
+            req = req.header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        if let Some(b) = body {
+            req = req.header(ContentType::JSON).body(b.to_string());
+        }
+        req.dispatch().await
+    }
+
+    /// Like `send` but with an `x-api-key`.
+    pub async fn send_key(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<&Value>,
+    ) -> LocalResponse<'_> {
+        let mut req = self
+            .client
+            .req(method, path.to_string())
+            .header(Header::new("x-api-key", key.to_string()));
+        if let Some(b) = body {
+            req = req.header(ContentType::JSON).body(b.to_string());
+        }
+        req.dispatch().await
+    }
+}
+
+pub fn token_of(session: &Value) -> String {
+    session["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_string()
+}
+
+pub fn refresh_of(session: &Value) -> String {
+    session["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_string()
 }
