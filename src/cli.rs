@@ -99,6 +99,195 @@ pub fn migrate(config: &Config, status_only: bool) -> Result<(), CliError> {
     Ok(())
 }
 
+type BoxFut<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
+
+/// A runtime and a service context on the configured database, for commands
+/// that act while the server may be running (SQLite takes care of locking).
+fn offline<T>(
+    config: &Config,
+    f: impl for<'a> FnOnce(&'a crate::ctx::Ctx) -> BoxFut<'a, Result<T, CliError>>,
+) -> Result<T, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))?;
+    let path = config.database_path();
+    let db = crate::db::Db::open(&path, DbOptions::from_config(config))?;
+    let ctx = crate::ctx::Ctx::new(config.clone(), db.clone()).map_err(api)?;
+    let result = runtime.block_on(f(&ctx));
+    db.close();
+    result
+}
+
+fn api(e: crate::error::ApiError) -> CliError {
+    match e {
+        crate::error::ApiError::Validation(details) => CliError::msg(
+            details
+                .iter()
+                .map(|d| format!("{}: {}", d.field, d.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        crate::error::ApiError::Internal(cause) => CliError::msg(cause.to_string()),
+        other => CliError::msg(other.to_string()),
+    }
+}
+
+/// Reads one line (the password) from standard input.
+pub fn read_password_stdin() -> Result<String, CliError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| CliError::msg(format!("cannot read the password from stdin: {e}")))?;
+    let pw = line.trim_end_matches(['\n', '\r']).to_string();
+    if pw.is_empty() {
+        return Err(CliError::msg(
+            "no password on stdin (pipe it in: echo \"$PW\" | folio ...)",
+        ));
+    }
+    Ok(pw)
+}
+
+/// `folio admin create`.
+pub fn admin_create(
+    config: &Config,
+    email: &str,
+    username: &str,
+    password: String,
+) -> Result<(), CliError> {
+    let (email, username) = (email.to_string(), username.to_string());
+    let user = offline(config, |ctx| {
+        Box::pin(async move {
+            crate::auth::service::create_admin(
+                ctx,
+                crate::auth::service::NewAccount {
+                    email,
+                    username,
+                    password,
+                },
+            )
+            .await
+            .map_err(api)
+        })
+    })?;
+    println!(
+        "created admin {} ({}) id {}",
+        user.username, user.email, user.id
+    );
+    Ok(())
+}
+
+/// `folio admin list`.
+pub fn admin_list(config: &Config) -> Result<(), CliError> {
+    let admins = offline(config, |ctx| {
+        Box::pin(async move { ctx.db.read(crate::users::repo::admins).await.map_err(api) })
+    })?;
+    if admins.is_empty() {
+        println!("no admins yet (create one with `folio admin create`)");
+    }
+    for u in admins {
+        let state = if u.disabled { " (disabled)" } else { "" };
+        println!("{}  {:<30} {}{state}", u.id, u.username, u.email);
+    }
+    Ok(())
+}
+
+/// `folio admin promote USER`.
+pub fn admin_promote(config: &Config, user: &str) -> Result<(), CliError> {
+    let user = user.to_string();
+    let u = offline(config, |ctx| {
+        Box::pin(async move {
+            crate::users::service::promote(ctx, &user)
+                .await
+                .map_err(api)
+        })
+    })?;
+    println!("{} ({}) is now an admin", u.username, u.id);
+    Ok(())
+}
+
+/// `folio admin reset-password USER`: also ends the user's sessions.
+pub fn admin_reset_password(config: &Config, user: &str, password: String) -> Result<(), CliError> {
+    let user = user.to_string();
+    let name = offline(config, |ctx| {
+        Box::pin(async move {
+            let key = user.clone();
+            let found = ctx
+                .db
+                .read(move |c| crate::users::repo::find(c, &key))
+                .await
+                .map_err(api)?
+                .ok_or_else(|| CliError::msg(format!("no user {user}")))?;
+            crate::auth::service::reset_password(ctx, &found.id, password)
+                .await
+                .map_err(api)?;
+            Ok(found.username)
+        })
+    })?;
+    println!("password of {name} reset; their sessions were ended");
+    Ok(())
+}
+
+/// `folio apikey create`.
+pub fn apikey_create(config: &Config, name: &str, scopes: &str) -> Result<(), CliError> {
+    let name = name.to_string();
+    let scopes: Vec<String> = scopes.split(',').map(|s| s.trim().to_string()).collect();
+    let (row, key) = offline(config, |ctx| {
+        Box::pin(async move {
+            crate::auth::apikeys::create(ctx, &crate::auth::Principal::System, &name, &scopes)
+                .await
+                .map_err(api)
+        })
+    })?;
+    println!(
+        "created API key {} ({}) scopes {}",
+        row.name, row.id, row.scopes
+    );
+    println!("{key}");
+    eprintln!("store it now: the key is shown only once");
+    Ok(())
+}
+
+/// `folio apikey list`.
+pub fn apikey_list(config: &Config) -> Result<(), CliError> {
+    let rows = offline(config, |ctx| {
+        Box::pin(async move {
+            crate::auth::apikeys::list(ctx, &crate::auth::Principal::System)
+                .await
+                .map_err(api)
+        })
+    })?;
+    if rows.is_empty() {
+        println!("no API keys");
+    }
+    for r in rows {
+        println!(
+            "{}  {}…  {:<20} {:<16} created {} last used {}",
+            r.id,
+            r.prefix,
+            r.name,
+            r.scopes,
+            r.created_at,
+            r.last_used_at.as_deref().unwrap_or("never")
+        );
+    }
+    Ok(())
+}
+
+/// `folio apikey revoke ID`.
+pub fn apikey_revoke(config: &Config, id: &str) -> Result<(), CliError> {
+    let id = id.to_string();
+    offline(config, |ctx| {
+        Box::pin(async move {
+            crate::auth::apikeys::revoke(ctx, &crate::auth::Principal::System, &id)
+                .await
+                .map_err(api)
+        })
+    })?;
+    println!("revoked");
+    Ok(())
+}
+
 /// `folio config`: the effective configuration, secrets masked.
 pub fn print_config(config: &Config) {
     print!("{}", config.to_masked_toml());

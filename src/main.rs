@@ -45,6 +45,62 @@ enum Command {
         #[arg(long, value_name = "URL")]
         url: Option<String>,
     },
+    /// Manage administrators (works while the server runs).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Manage API keys for service-to-service calls.
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin account; the password is read from standard input.
+    ///
+    /// Example: echo "$ADMIN_PASSWORD" | folio admin create --email a@example.com --username admin --password-stdin
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: String,
+        /// Read the password from stdin (required: passwords never go in arguments).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List admin accounts.
+    List,
+    /// Make an existing user (id, username or email) an admin.
+    Promote {
+        #[arg(value_name = "USER")]
+        user: String,
+    },
+    /// Set a user's password (read from stdin) and end all their sessions.
+    ResetPassword {
+        #[arg(value_name = "USER")]
+        user: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key and print it once.
+    Create {
+        /// A name to recognise the key by.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: read, write, admin (write implies read, admin implies both).
+        #[arg(long, default_value = "read")]
+        scopes: String,
+    },
+    /// List active keys (prefix, scopes, created, last used).
+    List,
+    /// Revoke a key by id; it stops working at once.
+    Revoke {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -61,6 +117,21 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Healthcheck { url } => cli::healthcheck(&config, url.as_deref()),
+        Command::Admin(cmd) => match cmd {
+            AdminCommand::Create {
+                email, username, ..
+            } => cli::admin_create(&config, &email, &username, cli::read_password_stdin()?),
+            AdminCommand::List => cli::admin_list(&config),
+            AdminCommand::Promote { user } => cli::admin_promote(&config, &user),
+            AdminCommand::ResetPassword { user, .. } => {
+                cli::admin_reset_password(&config, &user, cli::read_password_stdin()?)
+            }
+        },
+        Command::Apikey(cmd) => match cmd {
+            ApikeyCommand::Create { name, scopes } => cli::apikey_create(&config, &name, &scopes),
+            ApikeyCommand::List => cli::apikey_list(&config),
+            ApikeyCommand::Revoke { id } => cli::apikey_revoke(&config, &id),
+        },
     }
 }
 

@@ -30,3 +30,22 @@ pub fn insert_user(
     outbox::record(conn, "user.created", &user.private_json())?;
     Ok(user)
 }
+
+/// Makes a user an admin (CLI `folio admin promote`), recording `user.updated`.
+pub async fn promote(ctx: &crate::ctx::Ctx, key: &str) -> ApiResult<User> {
+    let key = key.to_string();
+    let user = ctx
+        .db
+        .write(move |c| {
+            let user =
+                repo::find(c, &key)?.ok_or_else(|| crate::error::ApiError::not_found("User"))?;
+            repo::set_role(c, &user.id, Role::Admin)?;
+            let user = repo::by_id(c, &user.id)?
+                .ok_or_else(|| crate::error::ApiError::not_found("User"))?;
+            outbox::record(c, "user.updated", &user.private_json())?;
+            Ok(user)
+        })
+        .await?;
+    ctx.caches.auth.invalidate(&user.id);
+    Ok(user)
+}

@@ -99,3 +99,212 @@ fn migrate_status_and_apply() {
     let again = run(&["migrate"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
 }
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("data"));
+    let body = r#"{"identity": "nobody", "password": "Whatever-123"}"#;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        body.len(),
+        &body[..10]
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // The request is in flight (its body half sent) when SIGTERM arrives.
+    server.signal("TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    stream.write_all(body[10..].as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 401"),
+        "the in-flight request completed: {answer}"
+    );
+    assert!(answer.contains("invalid_credentials"), "{answer}");
+    let code = server.wait_exit(Duration::from_secs(15));
+    assert_eq!(code, Some(0), "log:\n{}", server.log_text());
+    let log = server.log_text();
+    assert!(log.contains("closing the database"), "{log}");
+    // New connections are refused after shutdown.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", server.port)).is_err());
+}
+
+#[test]
+fn admin_and_apikey_commands() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+            .args(args)
+            .env("FOLIO_DATA_DIR", &data)
+            .env("FOLIO_AUTH__ARGON2_MEMORY_KIB", "4096")
+            .env("FOLIO_AUTH__ARGON2_ITERATIONS", "1")
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, out) = run(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "root@example.com",
+            "--username",
+            "root",
+            "--password-stdin",
+        ],
+        Some("Sup3r-Secret-Pw\n"),
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = run(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "x@example.com",
+            "--username",
+            "xx",
+            "--password-stdin",
+        ],
+        Some("weak\n"),
+    );
+    assert!(!ok && out.contains("username"), "{out}");
+    let (ok, out) = run(&["admin", "list"], None);
+    assert!(ok && out.contains("root@example.com"), "{out}");
+
+    let (ok, out) = run(
+        &["apikey", "create", "--name", "ci", "--scopes", "read,write"],
+        None,
+    );
+    assert!(ok, "{out}");
+    let key = out
+        .lines()
+        .find(|l| l.starts_with("folio_"))
+        .unwrap()
+        .to_string();
+    let (ok, out) = run(&["apikey", "list"], None);
+    assert!(
+        ok && out.contains("read,write") && !out.contains(&key),
+        "{out}"
+    );
+    let id = out.split_whitespace().next().unwrap().to_string();
+
+    // The server accepts the key, and stops accepting it once revoked.
+    let server = Server::start(&data);
+    let client = reqwest::blocking::Client::new();
+    let status = |k: &str| {
+        client
+            .get(server.url("/api/admin/api-keys"))
+            .header("x-api-key", k)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(status(&key), 403, "valid key, but not an admin key");
+    let (ok, out) = run(&["apikey", "revoke", &id], None);
+    assert!(ok, "{out}");
+    let log = server.log_text();
+    drop(server);
+    assert!(
+        !log.contains("/admin/#/setup?token="),
+        "no setup link once an admin exists"
+    );
+    let server = Server::start(&data);
+    let res = client
+        .get(server.url("/api/admin/api-keys"))
+        .header("x-api-key", &key)
+        .send()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+
+    // Promote and reset-password by username.
+    let (ok, out) = run(&["admin", "promote", "nobody"], None);
+    assert!(!ok && out.contains("not found"), "{out}");
+    let (ok, out) = run(
+        &["admin", "reset-password", "root", "--password-stdin"],
+        Some("An0ther-Secret-Pw\n"),
+    );
+    assert!(ok, "{out}");
+    let login = client
+        .post(server.url("/api/auth/login"))
+        .json(&serde_json::json!({"identity": "root", "password": "An0ther-Secret-Pw"}))
+        .send()
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 200);
+}
+
+#[test]
+fn setup_link_is_logged_when_no_admin_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"));
+    let log = server.log_text();
+    let line = log
+        .lines()
+        .find(|l| l.contains("/admin/#/setup?token="))
+        .expect("setup link logged");
+    let token = line
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split(['"', ' ', '\\'])
+        .next()
+        .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let res = client
+        .post(server.url("/api/admin/setup"))
+        .json(&serde_json::json!({"token": token, "email": "a@example.com", "username": "admin", "password": "Sup3r-Secret-Pw"}))
+        .send()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+}
+
+#[test]
+fn admin_from_environment_at_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&dir.path().join("data"), |cmd| {
+        cmd.env("FOLIO_ADMIN_EMAIL", "env@example.com")
+            .env("FOLIO_ADMIN_USERNAME", "envadmin")
+            .env("FOLIO_ADMIN_PASSWORD", "Env-Admin-Pw-1");
+    });
+    let res = reqwest::blocking::Client::new()
+        .post(server.url("/api/auth/login"))
+        .json(&serde_json::json!({"identity": "envadmin", "password": "Env-Admin-Pw-1"}))
+        .send()
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body: serde_json::Value = res.json().unwrap();
+    assert_eq!(body["user"]["role"], "admin");
+}
