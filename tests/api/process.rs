@@ -124,7 +124,7 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
     // The request is in flight (its body half sent) when SIGTERM arrives.
     server.signal("TERM");
     std::thread::sleep(Duration::from_millis(500));
-    stream.write_all(body[10..].as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[10..]).unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     assert!(
