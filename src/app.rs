@@ -15,7 +15,7 @@ use crate::db::{Db, DbError, DbOptions};
 use crate::error::ApiError;
 use crate::http::body::BodyLimit;
 use crate::http::headers::SecurityHeaders;
-use crate::{admin, auth, health, http, telemetry};
+use crate::{admin, auth, health, http, posts, telemetry, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -128,6 +128,8 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
         )
         .mount("/api/auth", auth::rest::routes())
         .mount("/api/admin", admin::rest::routes())
+        .mount("/api", users::rest::routes())
+        .mount("/api", posts::rest::routes())
         .register("/", http::catchers::all())
 }
 

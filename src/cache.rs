@@ -9,7 +9,7 @@
 
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use moka::sync::Cache;
@@ -22,6 +22,7 @@ pub struct Coherent<K, V> {
     gate: Mutex<()>,
     hits: AtomicU64,
     misses: AtomicU64,
+    enabled: bool,
 }
 
 /// Taken before loading; proves no invalidation happened since.
@@ -51,7 +52,14 @@ where
             gate: Mutex::new(()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            enabled: true,
         }
+    }
+
+    /// A cache that stores nothing when `enabled` is false (`cache.enabled`).
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
     }
 
     pub fn name(&self) -> &'static str {
@@ -75,6 +83,9 @@ where
 
     /// Inserts unless an invalidation happened after `ticket` was taken.
     pub fn insert(&self, ticket: Ticket, key: K, value: V) {
+        if !self.enabled {
+            return;
+        }
         let Ok(_guard) = self.gate.lock() else { return };
         if self.generation.load(Ordering::Acquire) == ticket.0 {
             self.inner.insert(key, value);
@@ -105,32 +116,93 @@ where
     }
 }
 
+/// A post as served: the row, the `{"post": ...}` body bytes and their ETag
+/// (the same for every caller allowed to see it).
+#[derive(Debug)]
+pub struct CachedPost {
+    pub post: crate::posts::model::Post,
+    pub body: String,
+    pub etag: String,
+}
+
 /// Every cache of the server, for invalidation and statistics.
 pub struct Caches {
     /// User id → token version, role, disabled (checked on every request).
     pub auth: Coherent<String, crate::auth::AuthState>,
     /// API key prefix → stored key row.
     pub api_keys: Coherent<String, crate::auth::repo::ApiKeyRow>,
+    /// User id → user row.
+    pub users: Coherent<String, crate::users::model::User>,
+    /// Post id → served post.
+    pub posts: Coherent<String, Arc<CachedPost>>,
+    /// Slug → post id.
+    pub slugs: Coherent<String, String>,
+    /// First pages of the anonymous post list → response body.
+    pub feed: Coherent<String, Arc<String>>,
 }
 
 impl Caches {
-    pub fn new() -> Caches {
+    pub fn new(cfg: &crate::config::CacheConfig) -> Caches {
+        let ttl = Duration::from_secs(cfg.ttl_seconds.max(1));
         Caches {
-            auth: Coherent::new("auth", 100_000, Duration::from_secs(300)),
-            api_keys: Coherent::new("api_keys", 10_000, Duration::from_secs(300)),
+            auth: Coherent::new("auth", cfg.users_capacity, ttl),
+            api_keys: Coherent::new("api_keys", 10_000, ttl),
+            users: Coherent::new("users", cfg.users_capacity, ttl).enabled(cfg.enabled),
+            posts: Coherent::new("posts", cfg.posts_capacity, ttl).enabled(cfg.enabled),
+            slugs: Coherent::new("slugs", cfg.posts_capacity, ttl).enabled(cfg.enabled),
+            feed: Coherent::new("feed", 256, ttl).enabled(cfg.enabled),
         }
+    }
+
+    /// A post changed: forget it, its slug and every cached list page.
+    pub fn forget_post(&self, id: &str, slug: &str) {
+        self.posts.invalidate(&id.to_string());
+        self.slugs.invalidate(&slug.to_string());
+        self.feed.invalidate_all();
+    }
+
+    /// Something every post shows changed (an author's name).
+    pub fn invalidate_posts_all(&self) {
+        self.posts.invalidate_all();
+        self.feed.invalidate_all();
     }
 
     /// Forgets everything (another process wrote to the database).
     pub fn flush(&self) {
         self.auth.invalidate_all();
         self.api_keys.invalidate_all();
+        self.users.invalidate_all();
+        self.posts.invalidate_all();
+        self.slugs.invalidate_all();
+        self.feed.invalidate_all();
     }
-}
 
-impl Default for Caches {
-    fn default() -> Self {
-        Caches::new()
+    /// Per-cache statistics, for `/api/admin/stats` and `/metrics`.
+    pub fn stats(&self) -> Vec<(&'static str, CacheStats)> {
+        vec![
+            (self.auth.name(), self.auth.stats()),
+            (self.api_keys.name(), self.api_keys.stats()),
+            (self.users.name(), self.users.stats()),
+            (self.posts.name(), self.posts.stats()),
+            (self.slugs.name(), self.slugs.stats()),
+            (self.feed.name(), self.feed.stats()),
+        ]
+    }
+
+    /// All caches added up.
+    pub fn totals(&self) -> CacheStats {
+        self.stats().into_iter().fold(
+            CacheStats {
+                hits: 0,
+                misses: 0,
+                entries: 0,
+            },
+            |a, (_, s)| CacheStats {
+                hits: a.hits + s.hits,
+                misses: a.misses + s.misses,
+                entries: a.entries + s.entries,
+            },
+        )
     }
 }
 

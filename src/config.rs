@@ -64,6 +64,31 @@ pub struct Config {
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
     pub cors: CorsConfig,
+    pub cache: CacheConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// `false` disables the post and user caches (for benchmarks).
+    pub enabled: bool,
+    /// Most posts (and slugs) kept.
+    pub posts_capacity: u64,
+    /// Most users kept.
+    pub users_capacity: u64,
+    /// Seconds an entry lives at most (writes invalidate at once anyway).
+    pub ttl_seconds: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: true,
+            posts_capacity: 10_000,
+            users_capacity: 10_000,
+            ttl_seconds: 300,
+        }
+    }
 }
 
 impl Default for Config {
@@ -76,6 +101,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             rate_limit: RateLimitConfig::default(),
             cors: CorsConfig::default(),
+            cache: CacheConfig::default(),
         }
     }
 }

@@ -49,7 +49,7 @@ impl Ctx {
         Ok(Ctx(Arc::new(Inner {
             hasher: Hasher::new(&config.auth)?,
             jwt: JwtKeys::from_config(&config)?,
-            caches: Caches::new(),
+            caches: Caches::new(&config.cache),
             limits: RateLimits::new(&config.rate_limit),
             proxies: TrustedProxies::new(&config.server.trusted_proxies),
             setup: SetupSlot::default(),

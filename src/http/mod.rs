@@ -3,7 +3,9 @@
 
 pub mod body;
 pub mod catchers;
+pub mod etag;
 pub mod headers;
+pub mod list;
 pub mod request;
 
 pub use body::JsonBody;

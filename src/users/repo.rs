@@ -192,3 +192,82 @@ pub fn find(conn: &Connection, key: &str) -> ApiResult<Option<User>> {
     );
     Ok(conn.query_row(&sql, [key], from_row).optional()?)
 }
+
+/// `sort` values of the users list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSort {
+    UsernameAsc,
+    UsernameDesc,
+    CreatedAsc,
+    CreatedDesc,
+}
+
+impl UserSort {
+    fn sql(self) -> &'static str {
+        match self {
+            UserSort::UsernameAsc => "username COLLATE NOCASE ASC, id ASC",
+            UserSort::UsernameDesc => "username COLLATE NOCASE DESC, id DESC",
+            UserSort::CreatedAsc => "created_at ASC, id ASC",
+            UserSort::CreatedDesc => "created_at DESC, id DESC",
+        }
+    }
+}
+
+/// Escapes `%`, `_` and the escape character for a LIKE pattern.
+pub fn like_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+fn search_clause(with_email: bool) -> &'static str {
+    if with_email {
+        "(?1 IS NULL OR username LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\')"
+    } else {
+        "(?1 IS NULL OR username LIKE ?1 ESCAPE '\\')"
+    }
+}
+
+pub fn list(
+    conn: &Connection,
+    search: Option<&str>,
+    with_email: bool,
+    sort: UserSort,
+    limit: u32,
+    offset: u64,
+) -> ApiResult<Vec<User>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE {} ORDER BY {} LIMIT ?2 OFFSET ?3",
+        search_clause(with_email),
+        sort.sql()
+    );
+    let pattern = search.map(like_pattern);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            pattern,
+            i64::from(limit),
+            offset.min(i64::MAX as u64) as i64
+        ],
+        from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn count(conn: &Connection, search: Option<&str>, with_email: bool) -> ApiResult<u64> {
+    let sql = format!(
+        "SELECT count(*) FROM users WHERE {}",
+        search_clause(with_email)
+    );
+    let pattern = search.map(like_pattern);
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![pattern], |r| r.get::<_, i64>(0))? as u64)
+}

@@ -1,12 +1,17 @@
-//! The rules for users. Every write records its event in the same
-//! transaction and invalidates the caches it touched after commit.
+//! The rules for users: who may see and change what, validation, the last
+//! admin, events in the same transaction, cache invalidation after commit.
 
 use rusqlite::Connection;
+use serde_json::{json, Value};
 
-use super::model::{new_id, Email, Role, User, Username};
-use super::repo::{self, NewUser};
-use crate::error::ApiResult;
+use super::model::{new_id, parse_id, Email, Role, User, Username};
+use super::repo::{self, NewUser, UserSort};
+use crate::auth::Principal;
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::outbox;
+use crate::http::etag::etag_of;
+use crate::http::list::Page;
 
 /// Inserts a user and records `user.created`, inside a write job.
 pub fn insert_user(
@@ -31,21 +36,338 @@ pub fn insert_user(
     Ok(user)
 }
 
+/// May `viewer` see `user`'s private fields (email, role, disabled)?
+pub fn sees_private(viewer: Option<&Principal>, user_id: &str) -> bool {
+    viewer.is_some_and(|p| p.can_read_all() || p.is_user(user_id))
+}
+
+/// The user as `viewer` may see it.
+pub fn view(viewer: Option<&Principal>, user: &User) -> Value {
+    if sees_private(viewer, &user.id) {
+        user.private_json()
+    } else {
+        user.public_json()
+    }
+}
+
+/// The body of `GET /api/users/{id}` for `viewer`, and its ETag.
+pub fn body_and_etag(viewer: Option<&Principal>, user: &User) -> (String, String) {
+    let body = json!({"user": view(viewer, user)}).to_string();
+    let etag = etag_of(&body);
+    (body, etag)
+}
+
+/// Forgets everything cached about a user (and the posts showing its name).
+pub fn invalidate(ctx: &Ctx, user_id: &str, name_changed: bool) {
+    let id = user_id.to_string();
+    ctx.caches.users.invalidate(&id);
+    ctx.caches.auth.invalidate(&id);
+    if name_changed {
+        ctx.caches.invalidate_posts_all();
+    }
+}
+
+/// A user by id (through the cache); `404` for malformed or unknown ids.
+pub async fn get(ctx: &Ctx, raw_id: &str) -> ApiResult<User> {
+    let id = parse_id(raw_id).ok_or_else(|| ApiError::not_found("User"))?;
+    let ticket = match ctx.caches.users.get(&id) {
+        Ok(u) => return Ok(u),
+        Err(t) => t,
+    };
+    let key = id.clone();
+    let user = ctx
+        .db
+        .read(move |c| repo::by_id(c, &key))
+        .await?
+        .ok_or_else(|| ApiError::not_found("User"))?;
+    ctx.caches.users.insert(ticket, id, user.clone());
+    Ok(user)
+}
+
+pub struct ListParams<'a> {
+    pub page: Option<&'a str>,
+    pub limit: Option<&'a str>,
+    pub search: Option<&'a str>,
+    pub sort: Option<&'a str>,
+}
+
+/// `GET /api/users`: any authenticated caller; emails are searched only for
+/// callers who may see them.
+pub async fn list(ctx: &Ctx, who: &Principal, params: ListParams<'_>) -> ApiResult<Value> {
+    let mut problems = Vec::new();
+    let page = Page::parse(params.page, params.limit).map_err(|e| {
+        if let ApiError::Validation(d) = e {
+            problems.extend(d)
+        }
+    });
+    let sort = match params.sort.map(str::trim) {
+        None | Some("-created_at") => UserSort::CreatedDesc,
+        Some("created_at") => UserSort::CreatedAsc,
+        Some("username") => UserSort::UsernameAsc,
+        Some("-username") => UserSort::UsernameDesc,
+        Some(_) => {
+            problems.push(FieldError::new(
+                "sort",
+                "must be one of username, -username, created_at, -created_at",
+            ));
+            UserSort::CreatedDesc
+        }
+    };
+    let search = params.search.map(str::trim).filter(|s| !s.is_empty());
+    if search.is_some_and(|s| s.chars().count() > 255) {
+        problems.push(FieldError::new("search", "must be at most 255 characters"));
+    }
+    let page = match page {
+        Ok(p) if problems.is_empty() => p,
+        _ => return Err(ApiError::Validation(problems)),
+    };
+    let with_email = who.can_read_all();
+    let search = search.map(str::to_string);
+    let (users, total) = ctx
+        .db
+        .read(move |c| {
+            let s = search.as_deref();
+            Ok((
+                repo::list(c, s, with_email, sort, page.limit, page.offset())?,
+                repo::count(c, s, with_email)?,
+            ))
+        })
+        .await?;
+    let items: Vec<Value> = users.iter().map(|u| view(Some(who), u)).collect();
+    Ok(json!({"users": items, "pagination": page.json(total)}))
+}
+
+pub struct CreateUser {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    pub role: Option<String>,
+}
+
+/// `POST /api/users`: admins and `write` keys; `role` only from admins.
+pub async fn create(ctx: &Ctx, who: &Principal, input: CreateUser) -> ApiResult<User> {
+    if !who.can_write_all() {
+        return Err(ApiError::forbidden());
+    }
+    let account = crate::auth::service::NewAccount {
+        email: input.email,
+        username: input.username,
+        password: input.password,
+    };
+    let mut problems = Vec::new();
+    let validated = crate::auth::service::validate_account(&account).map_err(|e| {
+        if let ApiError::Validation(d) = e {
+            problems.extend(d)
+        }
+    });
+    let role = match input.role.as_deref() {
+        Some(r) if who.is_admin() => Role::parse(r).map_err(|e| problems.push(e)).ok(),
+        _ => Some(Role::User),
+    };
+    let (Ok((email, username)), Some(role)) = (validated, role) else {
+        return Err(ApiError::Validation(problems));
+    };
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    let hash = ctx.hasher.hash(account.password).await?;
+    ctx.db
+        .write(move |c| insert_user(c, &email, &username, &hash, role))
+        .await
+}
+
+#[derive(Debug, Default)]
+pub struct UpdateUser {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+/// Refuses to leave the database without an enabled admin.
+fn guard_last_admin(c: &Connection, target: &User, losing_admin: bool) -> ApiResult<()> {
+    if losing_admin
+        && target.role == Role::Admin
+        && !target.disabled
+        && repo::count_active_admins(c)? <= 1
+    {
+        return Err(ApiError::Conflict(
+            "This is the last enabled admin; promote another admin first".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `PATCH /api/users/{id}`: the user itself, admins, `write` keys; `role`
+/// and `disabled` only from admins (ignored for others).
+pub async fn update(
+    ctx: &Ctx,
+    who: &Principal,
+    raw_id: &str,
+    input: UpdateUser,
+    if_match: Option<String>,
+) -> ApiResult<User> {
+    let id = parse_id(raw_id).ok_or_else(|| ApiError::not_found("User"))?;
+    if !(who.can_write_all() || who.is_user(&id)) {
+        // Existence is not hidden from authenticated callers (users are listable).
+        get(ctx, &id).await?;
+        return Err(ApiError::forbidden());
+    }
+    let mut problems = Vec::new();
+    let username = input
+        .username
+        .as_deref()
+        .map(Username::parse)
+        .transpose()
+        .map_err(|e| problems.push(e))
+        .ok()
+        .flatten();
+    let email = input
+        .email
+        .as_deref()
+        .map(Email::parse)
+        .transpose()
+        .map_err(|e| problems.push(e))
+        .ok()
+        .flatten();
+    let (role, disabled) = if who.is_admin() {
+        let role = input
+            .role
+            .as_deref()
+            .map(Role::parse)
+            .transpose()
+            .map_err(|e| problems.push(e))
+            .ok()
+            .flatten();
+        (role, input.disabled)
+    } else {
+        (None, None)
+    };
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    let viewer = who.clone();
+    let target_id = id.clone();
+    let (user, name_changed) = ctx
+        .db
+        .write(move |c| {
+            let before = repo::by_id(c, &target_id)?.ok_or_else(|| ApiError::not_found("User"))?;
+            if let Some(tag) = &if_match {
+                let (_, current) = body_and_etag(Some(&viewer), &before);
+                crate::http::etag::Preconditions {
+                    if_none_match: None,
+                    if_match: Some(tag.clone()),
+                }
+                .check_if_match(&current)?;
+            }
+            let losing = role == Some(Role::User) || disabled == Some(true);
+            guard_last_admin(c, &before, losing)?;
+            repo::ensure_unique(
+                c,
+                username.as_ref().map(Username::as_str),
+                email.as_ref().map(Email::as_str),
+                Some(&target_id),
+            )?;
+            repo::set_profile(
+                c,
+                &target_id,
+                username.as_ref().map(Username::as_str),
+                email.as_ref().map(Email::as_str),
+            )?;
+            if let Some(r) = role {
+                repo::set_role(c, &target_id, r)?;
+            }
+            if let Some(d) = disabled {
+                if d != before.disabled {
+                    repo::set_disabled(c, &target_id, d)?;
+                    if d {
+                        crate::auth::repo::revoke_user_sessions(c, &target_id)?;
+                    }
+                }
+            }
+            let after = repo::by_id(c, &target_id)?.ok_or_else(|| ApiError::not_found("User"))?;
+            let changed = after.username != before.username
+                || after.email != before.email
+                || after.role != before.role
+                || after.disabled != before.disabled;
+            if changed {
+                outbox::record(c, "user.updated", &after.private_json())?;
+            }
+            let renamed = after.username != before.username;
+            Ok((after, renamed))
+        })
+        .await?;
+    invalidate(ctx, &id, name_changed);
+    Ok(user)
+}
+
+/// `DELETE /api/users/{id}`: the user itself, admins, `admin` keys. The
+/// user's posts go too (one `post.deleted` each, then `user.deleted`).
+pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
+    let id = parse_id(raw_id).ok_or_else(|| ApiError::not_found("User"))?;
+    if !(who.is_admin() || who.is_user(&id)) {
+        get(ctx, &id).await?;
+        return Err(ApiError::forbidden());
+    }
+    let target = id.clone();
+    let slugs = ctx
+        .db
+        .write(move |c| {
+            let user = repo::by_id(c, &target)?.ok_or_else(|| ApiError::not_found("User"))?;
+            guard_last_admin(c, &user, true)?;
+            let posts = crate::posts::repo::ids_by_author(c, &target)?;
+            for (post_id, _) in &posts {
+                crate::posts::repo::delete(c, post_id)?;
+                outbox::record(c, "post.deleted", &json!({"id": post_id}))?;
+            }
+            repo::delete(c, &target)?;
+            outbox::record(c, "user.deleted", &json!({"id": target}))?;
+            Ok(posts)
+        })
+        .await?;
+    invalidate(ctx, &id, true);
+    for (post_id, slug) in slugs {
+        ctx.caches.forget_post(&post_id, &slug);
+    }
+    tracing::info!(user_id = %id, "user deleted");
+    Ok(())
+}
+
 /// Makes a user an admin (CLI `folio admin promote`), recording `user.updated`.
-pub async fn promote(ctx: &crate::ctx::Ctx, key: &str) -> ApiResult<User> {
+pub async fn promote(ctx: &Ctx, key: &str) -> ApiResult<User> {
     let key = key.to_string();
     let user = ctx
         .db
         .write(move |c| {
-            let user =
-                repo::find(c, &key)?.ok_or_else(|| crate::error::ApiError::not_found("User"))?;
+            let user = repo::find(c, &key)?.ok_or_else(|| ApiError::not_found("User"))?;
             repo::set_role(c, &user.id, Role::Admin)?;
-            let user = repo::by_id(c, &user.id)?
-                .ok_or_else(|| crate::error::ApiError::not_found("User"))?;
+            let user = repo::by_id(c, &user.id)?.ok_or_else(|| ApiError::not_found("User"))?;
             outbox::record(c, "user.updated", &user.private_json())?;
             Ok(user)
         })
         .await?;
-    ctx.caches.auth.invalidate(&user.id);
+    invalidate(ctx, &user.id, false);
     Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::apikeys::Scopes;
+
+    #[test]
+    fn private_fields_visibility() {
+        let me = Principal::User {
+            id: "u1".into(),
+            role: Role::User,
+        };
+        let key = Principal::ApiKey {
+            id: "k".into(),
+            scopes: Scopes::new(true, false, false),
+        };
+        assert!(sees_private(Some(&me), "u1"));
+        assert!(!sees_private(Some(&me), "u2"));
+        assert!(sees_private(Some(&key), "u2"));
+        assert!(!sees_private(None, "u1"));
+    }
 }

@@ -14,6 +14,15 @@ const REFRESH_MS = 5000;
 // x-folio-delivery carries the event id, so the event id identifies it when `id` is absent.
 function deliveryId(d) { return d.id ?? d.event_id; }
 
+function whenLine(d) {
+  if (d.delivered_at) return h('div', { class: 'muted small' }, 'delivered ', time(d.delivered_at, { relative: true }));
+  const next = d.next_attempt_at ? new Date(d.next_attempt_at).getTime() : NaN;
+  if (d.status !== 'delivered' && Number.isFinite(next)) {
+    return h('div', { class: 'muted small' }, next > Date.now() ? 'next attempt ' : 'attempt due ', time(d.next_attempt_at, { relative: true }));
+  }
+  return null;
+}
+
 function deliveryBadge(d) {
   const kind = { delivered: 'success', failed: 'danger', pending: 'warning' }[d.status] || 'neutral';
   return badge(d.status || 'unknown', kind, 'delivery-status');
@@ -93,17 +102,16 @@ export function render({ root, params, signal, navigate, setTitle }) {
         table({
           caption: 'Deliveries', rows, rowTestid: 'delivery-row', rowKey: deliveryId,
           columns: [
-            { label: 'Event', cell: (d) => h('div', null, h('code', { class: 'strong', testid: 'delivery-event' }, d.event_type),
+            { label: 'Event', className: 'col-event', cell: (d) => h('div', null, h('code', { class: 'strong', testid: 'delivery-event' }, d.event_type),
               h('div', { class: 'muted small mono break' }, d.event_id)) },
-            { label: 'Status', cell: deliveryBadge },
-            { label: 'Attempts', cell: (d) => h('span', { testid: 'delivery-attempts' }, String(d.attempts ?? 0)) },
+            { label: 'Status', cell: (d) => h('div', null, deliveryBadge(d),
+              h('div', { class: 'muted small' }, h('span', { testid: 'delivery-attempts' }, String(d.attempts ?? 0)),
+                d.attempts === 1 ? ' attempt' : ' attempts')) },
             { label: 'Response', cell: (d) => (d.last_response_code != null
               ? h('code', { testid: 'delivery-code' }, String(d.last_response_code)) : h('span', { class: 'muted' }, '—')) },
             { label: 'Last error', cell: (d) => (d.last_error
               ? h('span', { class: 'text-danger break small', testid: 'delivery-error' }, d.last_error) : h('span', { class: 'muted' }, '—')) },
-            { label: 'Next attempt', cell: (d) => time(d.next_attempt_at, { relative: true, empty: '—' }) },
-            { label: 'Created', cell: (d) => time(d.created_at, { seconds: true }) },
-            { label: 'Delivered', cell: (d) => time(d.delivered_at, { seconds: true, empty: '—' }) },
+            { label: 'When', cell: (d) => h('div', null, time(d.created_at, { seconds: true }), whenLine(d)) },
             { label: 'Actions', className: 'col-actions', cell: (d) => redeliverButton(d) },
           ],
         }),

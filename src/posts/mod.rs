@@ -1,0 +1,9 @@
+//! Posts: model, SQL, rules, routes and full-text search.
+
+pub mod cursor;
+pub mod model;
+pub mod query;
+pub mod repo;
+pub mod rest;
+pub mod search;
+pub mod service;

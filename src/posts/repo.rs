@@ -1,0 +1,328 @@
+//! All SQL for posts and their full-text search.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+
+use super::model::{Post, PostSort, PublishedFilter};
+use crate::error::ApiResult;
+
+const SELECT: &str = "SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
+    p.published, p.published_at, p.created_at, p.updated_at
+    FROM posts p JOIN users u ON u.id = p.author_id";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Post> {
+    Ok(Post {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        slug: r.get(2)?,
+        content: r.get(3)?,
+        author_id: r.get(4)?,
+        author_username: r.get(5)?,
+        published: r.get(6)?,
+        published_at: r.get(7)?,
+        created_at: r.get(8)?,
+        updated_at: r.get(9)?,
+    })
+}
+
+pub fn by_id(conn: &Connection, id: &str) -> ApiResult<Option<Post>> {
+    Ok(conn
+        .prepare_cached(&format!("{SELECT} WHERE p.id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+pub fn by_slug(conn: &Connection, slug: &str) -> ApiResult<Option<Post>> {
+    Ok(conn
+        .prepare_cached(&format!("{SELECT} WHERE p.slug = ?1"))?
+        .query_row([slug], from_row)
+        .optional()?)
+}
+
+pub fn slug_taken(conn: &Connection, slug: &str, except_id: Option<&str>) -> ApiResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM posts WHERE slug = ?1 AND id <> ?2)",
+        params![slug, except_id.unwrap_or("")],
+        |r| r.get(0),
+    )?)
+}
+
+/// The highest `-N` suffix in use for `base` (1 when only `base` exists).
+pub fn highest_suffix(conn: &Connection, base: &str) -> ApiResult<Option<u64>> {
+    let mut stmt = conn.prepare_cached("SELECT slug FROM posts WHERE slug = ?1 OR slug GLOB ?2")?;
+    let pattern = format!("{}-[0-9]*", base.replace(['[', ']', '*', '?'], ""));
+    let rows = stmt.query_map(params![base, pattern], |r| r.get::<_, String>(0))?;
+    let mut best: Option<u64> = None;
+    for slug in rows {
+        let slug = slug?;
+        let n = if slug == base {
+            Some(1)
+        } else {
+            slug[base.len() + 1..].parse::<u64>().ok()
+        };
+        if let Some(n) = n {
+            best = Some(best.map_or(n, |b| b.max(n)));
+        }
+    }
+    Ok(best)
+}
+
+pub struct NewPost<'a> {
+    pub id: &'a str,
+    pub author_id: &'a str,
+    pub title: &'a str,
+    pub slug: &'a str,
+    pub content: &'a str,
+    pub published: bool,
+}
+
+pub fn insert(conn: &Connection, p: &NewPost<'_>) -> ApiResult<()> {
+    let published_at = p.published.then(crate::clock::now_string);
+    conn.prepare_cached(
+        "INSERT INTO posts (id, author_id, title, slug, content, published, published_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        p.id,
+        p.author_id,
+        p.title,
+        p.slug,
+        p.content,
+        p.published,
+        published_at
+    ])?;
+    Ok(())
+}
+
+pub fn update_fields(
+    conn: &Connection,
+    id: &str,
+    title: Option<&str>,
+    content: Option<&str>,
+    slug: Option<&str>,
+) -> ApiResult<()> {
+    conn.execute(
+        "UPDATE posts SET title = coalesce(?2, title), content = coalesce(?3, content),
+            slug = coalesce(?4, slug)
+         WHERE id = ?1",
+        params![id, title, content, slug],
+    )?;
+    Ok(())
+}
+
+/// Publishes (keeping the first `published_at`) or unpublishes.
+pub fn set_published(conn: &Connection, id: &str, published: bool) -> ApiResult<()> {
+    conn.execute(
+        "UPDATE posts SET published = ?2,
+            published_at = CASE WHEN ?2 = 1 THEN coalesce(published_at, ?3) ELSE published_at END
+         WHERE id = ?1",
+        params![id, published, crate::clock::now_string()],
+    )?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: &str) -> ApiResult<bool> {
+    Ok(conn.execute("DELETE FROM posts WHERE id = ?1", [id])? > 0)
+}
+
+pub fn ids_by_author(conn: &Connection, author_id: &str) -> ApiResult<Vec<(String, String)>> {
+    let mut stmt = conn.prepare("SELECT id, slug FROM posts WHERE author_id = ?1")?;
+    let rows = stmt.query_map([author_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Which posts a list may show.
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    pub published: PublishedFilter,
+    /// For a plain user: drafts only of this author. `None`: every draft
+    /// (admins, keys) — or none at all for anonymous callers (see `no_drafts`).
+    pub drafts_of: Option<String>,
+    pub no_drafts: bool,
+    pub author_id: Option<String>,
+}
+
+impl ListFilter {
+    fn sql(&self, args: &mut Vec<SqlValue>) -> String {
+        let mut clauses = Vec::new();
+        let own = |args: &mut Vec<SqlValue>, id: &str| {
+            args.push(SqlValue::Text(id.to_string()));
+            format!("p.author_id = ?{}", args.len())
+        };
+        match (self.published, self.no_drafts, &self.drafts_of) {
+            (PublishedFilter::Published, _, _) | (PublishedFilter::Any, true, _) => {
+                clauses.push("p.published = 1".to_string())
+            }
+            (PublishedFilter::Drafts, true, _) => clauses.push("0".to_string()),
+            (PublishedFilter::Drafts, false, None) => clauses.push("p.published = 0".to_string()),
+            (PublishedFilter::Drafts, false, Some(me)) => {
+                let c = own(args, me);
+                clauses.push(format!("p.published = 0 AND {c}"));
+            }
+            (PublishedFilter::Any, false, None) => {}
+            (PublishedFilter::Any, false, Some(me)) => {
+                let c = own(args, me);
+                clauses.push(format!("(p.published = 1 OR {c})"));
+            }
+        }
+        if let Some(author) = &self.author_id {
+            let c = own(args, author);
+            clauses.push(c);
+        }
+        if clauses.is_empty() {
+            "1".to_string()
+        } else {
+            clauses.join(" AND ")
+        }
+    }
+}
+
+/// The expression a sort orders by (never NULL, for keyset paging).
+pub fn sort_key(sort: PostSort, filter: PublishedFilter) -> &'static str {
+    match (sort, filter) {
+        (PostSort::PublishedDesc | PostSort::PublishedAsc, PublishedFilter::Published) => {
+            "p.published_at"
+        }
+        (PostSort::PublishedDesc | PostSort::PublishedAsc, _) => "coalesce(p.published_at, '')",
+        (PostSort::CreatedDesc | PostSort::CreatedAsc, _) => "p.created_at",
+        (PostSort::Title, _) => "p.title",
+    }
+}
+
+/// Where a keyset page starts: after the item with this sort value and id.
+#[derive(Debug, Clone)]
+pub struct After {
+    pub key: String,
+    pub id: String,
+}
+
+/// One page of posts plus the sort key of each (for the next cursor).
+pub fn list(
+    conn: &Connection,
+    filter: &ListFilter,
+    sort: PostSort,
+    limit: u32,
+    offset: u64,
+    after: Option<&After>,
+) -> ApiResult<Vec<(Post, String)>> {
+    let mut args = Vec::new();
+    let mut sql_where = filter.sql(&mut args);
+    let key = sort_key(sort, filter.published);
+    let dir = if sort.descending() { "DESC" } else { "ASC" };
+    if let Some(a) = after {
+        let op = if sort.descending() { "<" } else { ">" };
+        args.push(SqlValue::Text(a.key.clone()));
+        args.push(SqlValue::Text(a.id.clone()));
+        sql_where.push_str(&format!(
+            " AND ({key}, p.id) {op} (?{}, ?{})",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    args.push(SqlValue::Integer(i64::from(limit)));
+    args.push(SqlValue::Integer(offset.min(i64::MAX as u64) as i64));
+    let sql = format!(
+        "SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
+            p.published, p.published_at, p.created_at, p.updated_at, {key}
+         FROM posts p JOIN users u ON u.id = p.author_id
+         WHERE {sql_where}
+         ORDER BY {key} {dir}, p.id {dir}
+         LIMIT ?{} OFFSET ?{}",
+        args.len() - 1,
+        args.len()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), |r| Ok((from_row(r)?, r.get(10)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn count(conn: &Connection, filter: &ListFilter) -> ApiResult<u64> {
+    let mut args = Vec::new();
+    let sql_where = filter.sql(&mut args);
+    let sql = format!("SELECT count(*) FROM posts p WHERE {sql_where}");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+}
+
+pub struct Hit {
+    pub post: Post,
+    pub rank: f64,
+    pub snippet: String,
+}
+
+/// Markers around matches in snippets, replaced by `<mark>` after escaping.
+pub const MARK_OPEN: char = '\u{1}';
+pub const MARK_CLOSE: char = '\u{2}';
+
+/// Matches counted exactly up to this many; ranking is limited to the
+/// newest this-many matches so a query matching everything stays fast.
+pub const SEARCH_CAP: u64 = 10_000;
+
+/// Counts matches of an FTS5 expression, up to `SEARCH_CAP + 1`.
+pub fn search_count(conn: &Connection, expr: &str) -> ApiResult<u64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM (SELECT 1 FROM posts_fts WHERE posts_fts MATCH ?1 LIMIT ?2)",
+        )?
+        .query_row(params![expr, SEARCH_CAP as i64 + 1], |r| r.get::<_, i64>(0))? as u64)
+}
+
+/// The smallest rowid among the newest `SEARCH_CAP` matches, when there are
+/// more matches than that.
+pub fn search_floor(conn: &Connection, expr: &str) -> ApiResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+        )?
+        .query_row(params![expr, SEARCH_CAP as i64 - 1], |r| r.get(0))
+        .optional()?)
+}
+
+/// Ranked hits (title weighs 10× content) among rowids ≥ `floor`.
+pub fn search(
+    conn: &Connection,
+    expr: &str,
+    floor: i64,
+    limit: u32,
+    offset: u64,
+) -> ApiResult<Vec<Hit>> {
+    let sql = format!(
+        "SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
+            p.published, p.published_at, p.created_at, p.updated_at,
+            -bm25(posts_fts, 10.0, 1.0) AS score,
+            snippet(posts_fts, -1, '{MARK_OPEN}', '{MARK_CLOSE}', '…', 16)
+         FROM posts_fts
+         JOIN posts p ON p.rowid = posts_fts.rowid
+         JOIN users u ON u.id = p.author_id
+         WHERE posts_fts MATCH ?1 AND posts_fts.rowid >= ?2
+         ORDER BY bm25(posts_fts, 10.0, 1.0), p.rowid DESC
+         LIMIT ?3 OFFSET ?4"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            expr,
+            floor,
+            i64::from(limit),
+            offset.min(i64::MAX as u64) as i64
+        ],
+        |r| {
+            Ok(Hit {
+                post: from_row(r)?,
+                rank: r.get(10)?,
+                snippet: r.get(11)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Counts for the admin dashboard: (posts, published posts).
+pub fn counts(conn: &Connection) -> ApiResult<(i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT count(*), coalesce(sum(published), 0) FROM posts",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}

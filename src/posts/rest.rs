@@ -1,0 +1,150 @@
+//! `/api/posts` and `/api/search` routes: thin adapters over the services.
+
+use rocket::http::Status;
+use rocket::{delete, get, patch, post, routes, Route, State};
+use serde::Deserialize;
+
+use super::service::{self, CreatePost, ListParams, UpdatePost};
+use crate::auth::{Caller, Principal};
+use crate::ctx::Ctx;
+use crate::error::ApiResult;
+use crate::http::body::JsonBody;
+use crate::http::etag::{Created, Preconditions, RawJson, Tagged};
+
+#[get("/posts?<page>&<limit>&<cursor>&<author_id>&<published>&<sort>")]
+#[allow(clippy::too_many_arguments)]
+async fn list(
+    ctx: &State<Ctx>,
+    caller: Caller,
+    page: Option<&str>,
+    limit: Option<&str>,
+    cursor: Option<&str>,
+    author_id: Option<&str>,
+    published: Option<&str>,
+    sort: Option<&str>,
+) -> ApiResult<RawJson> {
+    let params = ListParams {
+        page,
+        limit,
+        cursor,
+        author_id,
+        published,
+        sort,
+    };
+    let body = service::list_body(ctx, caller.0.as_ref(), params).await?;
+    Ok(RawJson(body.as_ref().clone()))
+}
+
+#[get("/posts/<key>")]
+async fn get_one(
+    ctx: &State<Ctx>,
+    caller: Caller,
+    key: &str,
+    pre: Preconditions,
+) -> ApiResult<Tagged> {
+    let p = service::get(ctx, caller.0.as_ref(), key).await?;
+    Ok(Tagged::with_etag(p.body.clone(), p.etag.clone(), &pre))
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    title: String,
+    content: String,
+    slug: Option<String>,
+    published: Option<bool>,
+    author_id: Option<String>,
+}
+
+fn post_body(post: &super::model::Post) -> String {
+    serde_json::json!({ "post": post.json() }).to_string()
+}
+
+#[post("/posts", data = "<body>")]
+async fn create(
+    ctx: &State<Ctx>,
+    who: Principal,
+    body: JsonBody<CreateBody>,
+) -> ApiResult<Created> {
+    let b = body.into_inner();
+    let post = service::create(
+        ctx,
+        &who,
+        CreatePost {
+            title: b.title,
+            content: b.content,
+            slug: b.slug,
+            published: b.published,
+            author_id: b.author_id,
+        },
+    )
+    .await?;
+    Ok(Created {
+        location: format!("/api/posts/{}", post.id),
+        body: post_body(&post),
+    })
+}
+
+#[derive(Deserialize)]
+struct UpdateBody {
+    title: Option<String>,
+    content: Option<String>,
+    slug: Option<String>,
+}
+
+#[patch("/posts/<id>", data = "<body>")]
+async fn update(
+    ctx: &State<Ctx>,
+    who: Principal,
+    id: &str,
+    body: JsonBody<UpdateBody>,
+    pre: Preconditions,
+) -> ApiResult<Tagged> {
+    let b = body.into_inner();
+    let post = service::update(
+        ctx,
+        &who,
+        id,
+        UpdatePost {
+            title: b.title,
+            content: b.content,
+            slug: b.slug,
+        },
+        &pre,
+    )
+    .await?;
+    Ok(Tagged::new(post_body(&post), &Preconditions::default()))
+}
+
+#[post("/posts/<id>/publish")]
+async fn publish(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<RawJson> {
+    let post = service::set_published(ctx, &who, id, true).await?;
+    Ok(RawJson(post_body(&post)))
+}
+
+#[post("/posts/<id>/unpublish")]
+async fn unpublish(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<RawJson> {
+    let post = service::set_published(ctx, &who, id, false).await?;
+    Ok(RawJson(post_body(&post)))
+}
+
+#[delete("/posts/<id>")]
+async fn remove(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<Status> {
+    service::delete(ctx, &who, id).await?;
+    Ok(Status::NoContent)
+}
+
+#[get("/search?<q>&<page>&<limit>")]
+async fn search(
+    ctx: &State<Ctx>,
+    _caller: Caller,
+    q: Option<&str>,
+    page: Option<&str>,
+    limit: Option<&str>,
+) -> ApiResult<RawJson> {
+    let body = super::search::search(ctx, q, page, limit).await?;
+    Ok(RawJson(body.to_string()))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![list, get_one, create, update, publish, unpublish, remove, search]
+}

@@ -1,0 +1,154 @@
+//! `/api/users` routes: thin adapters over the users and posts services.
+
+use rocket::http::Status;
+use rocket::{delete, get, patch, post, routes, Route, State};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::service::{self, CreateUser, ListParams, UpdateUser};
+use crate::auth::{Caller, Principal};
+use crate::ctx::Ctx;
+use crate::error::ApiResult;
+use crate::http::body::JsonBody;
+use crate::http::etag::{Created, Preconditions, RawJson, Tagged};
+use crate::posts::service as posts;
+
+#[get("/users?<page>&<limit>&<search>&<sort>")]
+async fn list(
+    ctx: &State<Ctx>,
+    who: Principal,
+    page: Option<&str>,
+    limit: Option<&str>,
+    search: Option<&str>,
+    sort: Option<&str>,
+) -> ApiResult<RawJson> {
+    let body = service::list(
+        ctx,
+        &who,
+        ListParams {
+            page,
+            limit,
+            search,
+            sort,
+        },
+    )
+    .await?;
+    Ok(RawJson(body.to_string()))
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    email: String,
+    username: String,
+    password: String,
+    role: Option<String>,
+}
+
+#[post("/users", data = "<body>")]
+async fn create(
+    ctx: &State<Ctx>,
+    who: Principal,
+    body: JsonBody<CreateBody>,
+) -> ApiResult<Created> {
+    let b = body.into_inner();
+    let user = service::create(
+        ctx,
+        &who,
+        CreateUser {
+            email: b.email,
+            username: b.username,
+            password: b.password,
+            role: b.role,
+        },
+    )
+    .await?;
+    Ok(Created {
+        location: format!("/api/users/{}", user.id),
+        body: json!({"user": service::view(Some(&who), &user)}).to_string(),
+    })
+}
+
+#[get("/users/<id>")]
+async fn get_one(
+    ctx: &State<Ctx>,
+    who: Principal,
+    id: &str,
+    pre: Preconditions,
+) -> ApiResult<Tagged> {
+    let user = service::get(ctx, id).await?;
+    let (body, etag) = service::body_and_etag(Some(&who), &user);
+    Ok(Tagged::with_etag(body, etag, &pre))
+}
+
+#[derive(Deserialize)]
+struct UpdateBody {
+    username: Option<String>,
+    email: Option<String>,
+    role: Option<String>,
+    disabled: Option<bool>,
+}
+
+#[patch("/users/<id>", data = "<body>")]
+async fn update(
+    ctx: &State<Ctx>,
+    who: Principal,
+    id: &str,
+    body: JsonBody<UpdateBody>,
+    pre: Preconditions,
+) -> ApiResult<Tagged> {
+    let b = body.into_inner();
+    let user = service::update(
+        ctx,
+        &who,
+        id,
+        UpdateUser {
+            username: b.username,
+            email: b.email,
+            role: b.role,
+            disabled: b.disabled,
+        },
+        pre.if_match.clone(),
+    )
+    .await?;
+    let (body, etag) = service::body_and_etag(Some(&who), &user);
+    Ok(Tagged::with_etag(body, etag, &Preconditions::default()))
+}
+
+#[delete("/users/<id>")]
+async fn remove(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<Status> {
+    service::delete(ctx, &who, id).await?;
+    Ok(Status::NoContent)
+}
+
+#[get("/users/<id>/posts?<page>&<limit>&<cursor>&<published>&<sort>")]
+#[allow(clippy::too_many_arguments)]
+async fn posts_of(
+    ctx: &State<Ctx>,
+    caller: Caller,
+    id: &str,
+    page: Option<&str>,
+    limit: Option<&str>,
+    cursor: Option<&str>,
+    published: Option<&str>,
+    sort: Option<&str>,
+) -> ApiResult<RawJson> {
+    let user = service::get(ctx, id).await?;
+    let page = posts::list(
+        ctx,
+        caller.0.as_ref(),
+        posts::ListParams {
+            page,
+            limit,
+            cursor,
+            author_id: Some(&user.id),
+            published,
+            sort,
+        },
+    )
+    .await?;
+    Ok(RawJson(page.body()))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![list, create, get_one, update, remove, posts_of]
+}
