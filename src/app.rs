@@ -133,14 +133,26 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
         .register("/", http::catchers::all())
 }
 
-/// Periodic upkeep until shutdown: expired refresh tokens.
+/// Periodic upkeep until shutdown: noticing other processes' writes (the
+/// CLI while the server runs) to flush the caches, and expired refresh tokens.
 fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
     tokio::spawn(async move {
         let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+        let mut every_second = tokio::time::interval(Duration::from_millis(500));
+        let mut seen = ctx.db.data_version().await.unwrap_or(-1);
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
+                _ = every_second.tick() => {
+                    if let Ok(v) = ctx.db.data_version().await {
+                        if v != seen {
+                            seen = v;
+                            ctx.caches.flush();
+                            tracing::debug!("another process wrote to the database: caches flushed");
+                        }
+                    }
+                }
                 _ = hourly.tick() => {
                     match auth::service::purge_expired(&ctx).await {
                         Ok(0) => {}

@@ -225,6 +225,11 @@ impl Db {
         self.inner.writer.submit(f).await
     }
 
+    /// Changes whenever another process commits to the database.
+    pub async fn data_version(&self) -> ApiResult<i64> {
+        self.inner.writer.data_version().await
+    }
+
     /// Counters of the writer (batches, jobs), for metrics.
     pub fn writer_stats(&self) -> &WriterStats {
         self.inner.writer.stats()

@@ -29,6 +29,9 @@ type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
 
 enum Msg {
     Job(Job),
+    /// Reads `PRAGMA data_version` on the writer's connection: it changes
+    /// only when *another* connection (another process) committed.
+    DataVersion(oneshot::Sender<i64>),
     Shutdown,
 }
 
@@ -101,6 +104,14 @@ impl Writer {
             .map_err(|_| ApiError::internal("the database writer has stopped"))
     }
 
+    pub async fn data_version(&self) -> ApiResult<i64> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Msg::DataVersion(reply))?;
+        answer
+            .await
+            .map_err(|_| ApiError::internal("the database writer stopped"))
+    }
+
     /// Finishes the queued jobs, then stops the thread and waits for it.
     pub fn shutdown(&self) {
         if self.send(Msg::Shutdown).is_err() {
@@ -122,11 +133,18 @@ fn run(conn: Connection, rx: mpsc::Receiver<Msg>, stats: &WriterStats) {
         let mut jobs = Vec::new();
         match first {
             Msg::Job(job) => jobs.push(job),
+            Msg::DataVersion(reply) => {
+                let _ = reply.send(data_version(&conn));
+                continue;
+            }
             Msg::Shutdown => break,
         }
         while jobs.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(Msg::Job(job)) => jobs.push(job),
+                Ok(Msg::DataVersion(reply)) => {
+                    let _ = reply.send(data_version(&conn));
+                }
                 Ok(Msg::Shutdown) => {
                     stop = true;
                     break;
@@ -140,6 +158,11 @@ fn run(conn: Connection, rx: mpsc::Receiver<Msg>, stats: &WriterStats) {
         tracing::warn!(error = %e, "optimize at shutdown failed");
     }
     tracing::debug!("database writer stopped");
+}
+
+fn data_version(conn: &Connection) -> i64 {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+        .unwrap_or(-1)
 }
 
 fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) {

@@ -77,6 +77,13 @@ function buildShell() {
     const open = sidebar.classList.toggle('nav-open');
     toggle.setAttribute('aria-expanded', String(open));
   });
+  sidebar.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && sidebar.classList.contains('nav-open')) {
+      sidebar.classList.remove('nav-open');
+      toggle.setAttribute('aria-expanded', 'false');
+      toggle.focus();
+    }
+  });
   nav.addEventListener('click', (ev) => {
     if (ev.target.closest('a')) {
       sidebar.classList.remove('nav-open');

@@ -5,7 +5,11 @@
 mod support;
 
 mod auth;
+mod cache;
 mod config;
 mod foundation;
 mod migrations;
+mod posts;
 mod process;
+mod search;
+mod users;

@@ -324,3 +324,41 @@ pub fn refresh_of(session: &Value) -> String {
         .expect("refresh token")
         .to_string()
 }
+
+impl TestApp {
+    /// Creates a post as `token` and returns its JSON.
+    pub async fn post_as(&self, token: &str, body: Value) -> Value {
+        let (status, b) = json_of(
+            self.send(Method::Post, "/api/posts", Some(token), Some(&body))
+                .await,
+        )
+        .await;
+        assert_eq!(status, Status::Created, "{b}");
+        b["post"].clone()
+    }
+
+    /// GET `path` with an optional token; returns (status, body).
+    pub async fn get_as(&self, path: &str, token: Option<&str>) -> (Status, Value) {
+        json_of(self.send(Method::Get, path, token, None).await).await
+    }
+
+    /// Number of events of `kind` in the outbox.
+    pub async fn events_of(&self, kind: &str) -> i64 {
+        let kind = kind.to_string();
+        self.ctx()
+            .db
+            .read(move |c| {
+                Ok(
+                    c.query_row("SELECT count(*) FROM events WHERE type = ?1", [kind], |r| {
+                        r.get(0)
+                    })?,
+                )
+            })
+            .await
+            .unwrap()
+    }
+}
+
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}

@@ -152,7 +152,8 @@ export function render({ root, params, signal, navigate, setTitle }) {
         if (content.value !== post.content) body.content = content.value;
         if (slug.value.trim() !== post.slug) body.slug = slug.value.trim();
         if (!Object.keys(body).length) { toast('Nothing to save.', { type: 'info' }); dirty = false; return; }
-        const headers = etag && !force ? { 'If-Match': etag } : {};
+        // If-Match uses strong comparison: a weak validator could never match, so only send strong ones.
+        const headers = etag && !etag.startsWith('W/') && !force ? { 'If-Match': etag } : {};
         const data = await api.patch(`/api/posts/${enc(post.id)}`, body, { signal, headers });
         dirty = false;
         toast('Changes saved.');
@@ -205,7 +206,7 @@ export function render({ root, params, signal, navigate, setTitle }) {
       replace(root, headerBox, body);
     } catch (err) {
       if (signal.aborted) return;
-      replace(root, headerBox, errorBox(err, { retry: load, title: err.status === 404 ? 'Post not found' : undefined }));
+      replace(root, headerBox, h('div', { class: 'card' }, errorBox(err, { retry: load, title: err.status === 404 ? 'Post not found' : undefined })));
     }
   }
 

@@ -8,7 +8,10 @@ import { authCard } from './login.js';
 export const PASSWORD_HINT = '8–128 characters with a lower-case letter, an upper-case letter and a digit; not a common password.';
 
 export function render({ root, query, navigate }) {
-  const token = query.get('token') || '';
+  // Read the token raw: URLSearchParams would turn a '+' into a space.
+  const raw = /[?&]token=([^&]*)/.exec(window.location.hash)?.[1];
+  let token = query.get('token') || '';
+  if (raw) { try { token = decodeURIComponent(raw); } catch { /* keep the parsed value */ } }
   if (!token) {
     replace(root, authCard('Set up Folio', null,
       alertBanner('This setup link has no token. Use the complete link from the server log: it ends with “#/setup?token=…”.',

@@ -20,7 +20,7 @@ export function render({ root, params, signal, navigate, setTitle }) {
     } catch (err) {
       if (signal.aborted) return;
       replace(root, pageHeader('User', { back: { href: '#/users', label: 'Users' } }),
-        errorBox(err, { retry: () => { replace(root, loading()); load(); }, title: err.status === 404 ? 'User not found' : undefined }));
+        h('div', { class: 'card' }, errorBox(err, { retry: () => { replace(root, loading()); load(); }, title: err.status === 404 ? 'User not found' : undefined })));
     }
   }
 

@@ -46,7 +46,7 @@ export function render({ root, params, signal, navigate, setTitle }) {
     } catch (err) {
       if (signal.aborted) return;
       replace(root, pageHeader('Webhook', { back }),
-        errorBox(err, { retry: load, title: err.status === 404 ? 'Webhook not found' : undefined }));
+        h('div', { class: 'card' }, errorBox(err, { retry: load, title: err.status === 404 ? 'Webhook not found' : undefined })));
     }
   }
 

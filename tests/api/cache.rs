@@ -1,0 +1,186 @@
+//! A read after a write never sees old data, on every write path; other
+//! processes' writes flush the caches.
+
+use rocket::http::{Method, Status};
+use serde_json::{json, Value};
+
+use crate::support::{id_of, json_of, token_of, TestApp};
+
+async fn read_post(app: &TestApp, key: &str) -> (Status, Value) {
+    app.get_as(&format!("/api/posts/{key}"), None).await
+}
+
+#[rocket::async_test]
+async fn every_post_write_path_is_seen_at_once() {
+    let app = TestApp::new().await;
+    let t = token_of(&app.register("ruth").await);
+    let post = app
+        .post_as(
+            &t,
+            json!({"title": "Cached", "content": "v1", "published": true}),
+        )
+        .await;
+    let id = id_of(&post);
+    let path = format!("/api/posts/{id}");
+    // Warm the caches: by id, by slug, and the anonymous feed.
+    for _ in 0..2 {
+        assert_eq!(read_post(&app, &id).await.0, Status::Ok);
+        assert_eq!(read_post(&app, "cached").await.0, Status::Ok);
+        app.get_as("/api/posts", None).await;
+    }
+    assert!(
+        app.ctx().caches.posts.stats().hits > 0,
+        "the cache is in use"
+    );
+
+    // Edit.
+    app.send(
+        Method::Patch,
+        &path,
+        Some(&t),
+        Some(&json!({"content": "v2", "slug": "moved"})),
+    )
+    .await;
+    assert_eq!(read_post(&app, &id).await.1["post"]["content"], "v2");
+    assert_eq!(
+        read_post(&app, "cached").await.0,
+        Status::NotFound,
+        "old slug forgotten"
+    );
+    assert_eq!(read_post(&app, "moved").await.1["post"]["content"], "v2");
+    assert_eq!(
+        app.get_as("/api/posts", None).await.1["posts"][0]["content"],
+        "v2"
+    );
+    // Unpublish.
+    app.send(Method::Post, &format!("{path}/unpublish"), Some(&t), None)
+        .await;
+    assert_eq!(read_post(&app, &id).await.0, Status::NotFound);
+    assert_eq!(
+        app.get_as("/api/posts", None).await.1["posts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // Publish.
+    app.send(Method::Post, &format!("{path}/publish"), Some(&t), None)
+        .await;
+    assert_eq!(read_post(&app, &id).await.0, Status::Ok);
+    assert_eq!(
+        app.get_as("/api/posts", None).await.1["posts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Delete.
+    app.send(Method::Delete, &path, Some(&t), None).await;
+    assert_eq!(read_post(&app, &id).await.0, Status::NotFound);
+    assert_eq!(read_post(&app, "moved").await.0, Status::NotFound);
+    assert_eq!(
+        app.get_as("/api/posts", None).await.1["posts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[rocket::async_test]
+async fn user_rename_and_deletion_reach_cached_posts() {
+    let app = TestApp::new().await;
+    let s = app.register("olga").await;
+    let t = token_of(&s);
+    let uid = id_of(&s["user"]);
+    let post = app
+        .post_as(
+            &t,
+            json!({"title": "Mine", "content": "x", "published": true}),
+        )
+        .await;
+    let id = id_of(&post);
+    let res = app.get(&format!("/api/posts/{id}")).await;
+    let etag = res.headers().get_one("ETag").unwrap().to_string();
+    read_post(&app, &id).await;
+    app.get_as("/api/posts", None).await;
+    app.send(
+        Method::Patch,
+        &format!("/api/users/{uid}"),
+        Some(&t),
+        Some(&json!({"username": "olga2"})),
+    )
+    .await;
+    let res = app.get(&format!("/api/posts/{id}")).await;
+    assert_ne!(
+        res.headers().get_one("ETag").unwrap(),
+        etag,
+        "the ETag follows the author's name"
+    );
+    let (_, body) = json_of(res).await;
+    assert_eq!(body["post"]["author"]["username"], "olga2");
+    assert_eq!(
+        app.get_as("/api/posts", None).await.1["posts"][0]["author"]["username"],
+        "olga2"
+    );
+    let (_, me) = app.get_as(&format!("/api/users/{uid}"), Some(&t)).await;
+    assert_eq!(me["user"]["username"], "olga2");
+    app.send(Method::Delete, &format!("/api/users/{uid}"), Some(&t), None)
+        .await;
+    assert_eq!(read_post(&app, &id).await.0, Status::NotFound);
+    assert_eq!(
+        app.get_as("/api/posts", None).await.1["posts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[rocket::async_test]
+async fn writes_by_another_process_flush_the_caches() {
+    let app = TestApp::new().await;
+    let t = token_of(&app.register("paul").await);
+    let post = app
+        .post_as(
+            &t,
+            json!({"title": "Outside", "content": "before", "published": true}),
+        )
+        .await;
+    let id = id_of(&post);
+    assert_eq!(read_post(&app, &id).await.1["post"]["content"], "before");
+    assert_eq!(read_post(&app, &id).await.1["post"]["content"], "before");
+    // Another connection (as the CLI would) changes the row behind the server.
+    let path = app.ctx().db.path().to_path_buf();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE posts SET content = 'after' WHERE id = ?1", [&id])
+        .unwrap();
+    drop(conn);
+    let mut seen = String::new();
+    for _ in 0..30 {
+        seen = read_post(&app, &id).await.1["post"]["content"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if seen == "after" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, "after", "noticed within a second or so");
+}
+
+#[rocket::async_test]
+async fn disabled_cache_still_serves_correctly() {
+    let app = TestApp::with(|c| c.cache.enabled = false).await;
+    let t = token_of(&app.register("quin").await);
+    let post = app
+        .post_as(
+            &t,
+            json!({"title": "Nocache", "content": "x", "published": true}),
+        )
+        .await;
+    assert_eq!(read_post(&app, &id_of(&post)).await.0, Status::Ok);
+    assert_eq!(read_post(&app, &id_of(&post)).await.0, Status::Ok);
+    assert_eq!(app.ctx().caches.posts.stats().entries, 0);
+}

@@ -1,0 +1,214 @@
+//! `/api/search`: query language, ranking, snippets, drafts, hostile input.
+
+use rocket::http::Status;
+use serde_json::{json, Value};
+
+use crate::support::{assert_error, token_of, TestApp};
+
+async fn seeded() -> TestApp {
+    let app = TestApp::new().await;
+    let t = token_of(&app.register("sam").await);
+    let posts = [
+        (
+            "Rust ownership explained",
+            "Borrowing and lifetimes in depth.",
+        ),
+        (
+            "Cooking pasta",
+            "Boil water, add salt. Rust is not an ingredient.",
+        ),
+        ("Café culture", "Espresso and croissants in Paris."),
+        (
+            "Gardening",
+            "Tomatoes need sun; <script>alert(1)</script> is not a plant.",
+        ),
+        ("Databases", "SQLite full text search with FTS5 is fast."),
+    ];
+    for (title, content) in posts {
+        app.post_as(
+            &t,
+            json!({"title": title, "content": content, "published": true}),
+        )
+        .await;
+    }
+    app.post_as(
+        &t,
+        json!({"title": "Unpublished rust draft", "content": "secret rust"}),
+    )
+    .await;
+    app
+}
+
+async fn titles(app: &TestApp, q: &str) -> Vec<String> {
+    let (status, body) = app
+        .get_as(&format!("/api/search?q={}", urlencode(q)), None)
+        .await;
+    assert_eq!(status, Status::Ok, "{q}: {body}");
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["post"]["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[rocket::async_test]
+async fn words_phrases_prefixes_exclusions_or_and_ranking() {
+    let app = seeded().await;
+    // Title matches outrank content matches; drafts are never found.
+    assert_eq!(
+        titles(&app, "rust").await,
+        vec!["Rust ownership explained", "Cooking pasta"]
+    );
+    assert_eq!(titles(&app, "rust pasta").await, vec!["Cooking pasta"]);
+    assert_eq!(titles(&app, "\"boil water\"").await, vec!["Cooking pasta"]);
+    assert!(titles(&app, "\"water boil\"").await.is_empty());
+    assert_eq!(titles(&app, "own*").await, vec!["Rust ownership explained"]);
+    assert_eq!(
+        titles(&app, "rust -pasta").await,
+        vec!["Rust ownership explained"]
+    );
+    let mut either = titles(&app, "tomatoes OR espresso").await;
+    either.sort();
+    assert_eq!(either, vec!["Café culture", "Gardening"]);
+    assert_eq!(
+        titles(&app, "sun tomatoes OR nothing").await,
+        vec!["Gardening"]
+    );
+    assert_eq!(
+        titles(&app, "cafe").await,
+        vec!["Café culture"],
+        "diacritics are folded"
+    );
+    assert_eq!(titles(&app, "CAFÉ").await, vec!["Café culture"]);
+    assert!(
+        titles(&app, "secret").await.is_empty(),
+        "drafts are never found"
+    );
+
+    let (_, body) = app.get_as("/api/search?q=rust", None).await;
+    let results = body["results"].as_array().unwrap();
+    assert!(results[0]["rank"].as_f64().unwrap() > results[1]["rank"].as_f64().unwrap());
+    assert_eq!(
+        body["pagination"],
+        json!({"page": 1, "limit": 20, "total": 2, "pages": 1, "exact": true})
+    );
+    let snippet = results[1]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("<mark>Rust</mark>"), "{snippet}");
+}
+
+#[rocket::async_test]
+async fn snippets_escape_html() {
+    let app = seeded().await;
+    let (_, body) = app.get_as("/api/search?q=tomatoes", None).await;
+    let snippet = body["results"][0]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("&lt;script&gt;"), "{snippet}");
+    assert!(!snippet.contains("<script>"), "{snippet}");
+    assert!(snippet.contains("<mark>Tomatoes</mark>"), "{snippet}");
+}
+
+#[rocket::async_test]
+async fn nothing_searchable_is_400() {
+    let app = seeded().await;
+    for q in ["", "   ", "!!!", "-rust", "\"\"", "OR", "-\"a b\""] {
+        let (status, body) = app
+            .get_as(&format!("/api/search?q={}", urlencode(q)), None)
+            .await;
+        assert_eq!(status, Status::BadRequest, "{q:?}");
+        assert_error(&body, "validation_failed");
+    }
+    let (status, _) = app.get_as("/api/search", None).await;
+    assert_eq!(status, Status::BadRequest);
+}
+
+#[rocket::async_test]
+async fn hostile_queries_never_5xx() {
+    let app = seeded().await;
+    let long = "a\"b(c)d*e-f OR ".repeat(400);
+    let hostile: Vec<String> = [
+        "\"unbalanced",
+        "NEAR(rust pasta)",
+        "title:rust",
+        "content:pasta",
+        "rust AND",
+        "NOT rust",
+        "^rust",
+        "{title content}:rust",
+        "+rust",
+        "rust*)",
+        "(((",
+        ")))",
+        "*",
+        "**",
+        "\"a\"*",
+        "--rust",
+        "rust OR",
+        "OR OR OR",
+        "'; DROP TABLE posts; --",
+        "\u{0}rust\u{0}",
+        "🦀 rust 🦀",
+        "العربية",
+        "rust\u{202e}",
+        "a:b:c",
+        "NEAR/3",
+        "\"\"\"",
+        "- - -",
+        "rust -",
+        "x y z OR OR -",
+        "%",
+        "_",
+        "\\",
+        "rust\"pasta",
+        "[rust]",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([long, "x".repeat(5000), "é".repeat(1200)])
+    .collect();
+    for q in hostile {
+        let (status, body) = app
+            .get_as(&format!("/api/search?q={}", urlencode(&q)), None)
+            .await;
+        assert!(status.code < 500, "{q:?} gave {status}: {body}");
+        assert!(
+            status == Status::Ok || status == Status::BadRequest,
+            "{q:?}: {status}"
+        );
+        if status == Status::Ok {
+            assert!(body["results"].is_array());
+        }
+    }
+}
+
+#[rocket::async_test]
+async fn search_pages_and_limits() {
+    let app = TestApp::new().await;
+    let t = token_of(&app.register("pat").await);
+    for i in 0..7 {
+        app.post_as(
+            &t,
+            json!({"title": format!("Common {i}"), "content": "common words", "published": true}),
+        )
+        .await;
+    }
+    let (_, body) = app
+        .get_as("/api/search?q=common&limit=3&page=3", None)
+        .await;
+    assert_eq!(body["results"].as_array().unwrap().len(), 1);
+    assert_eq!(body["pagination"]["total"], 7);
+    assert_eq!(body["pagination"]["pages"], 3);
+    let (status, _) = app.get_as("/api/search?q=common&limit=101", None).await;
+    assert_eq!(status, Status::BadRequest);
+    let _: Value = body;
+}
