@@ -15,7 +15,7 @@ use crate::db::{Db, DbError, DbOptions};
 use crate::error::ApiError;
 use crate::http::body::BodyLimit;
 use crate::http::headers::SecurityHeaders;
-use crate::{admin, auth, health, http, posts, telemetry, users};
+use crate::{admin, auth, health, http, openapi, posts, telemetry, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -130,6 +130,7 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
         .mount("/api/admin", admin::rest::routes())
         .mount("/api", users::rest::routes())
         .mount("/api", posts::rest::routes())
+        .mount("/api", openapi::routes())
         .register("/", http::catchers::all())
 }
 

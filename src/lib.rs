@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod http;
+pub mod openapi;
 pub mod posts;
 pub mod telemetry;
 pub mod users;

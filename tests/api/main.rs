@@ -9,6 +9,7 @@ mod cache;
 mod config;
 mod foundation;
 mod migrations;
+mod openapi;
 mod posts;
 mod process;
 mod search;
