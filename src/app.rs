@@ -15,7 +15,7 @@ use crate::db::{Db, DbError, DbOptions};
 use crate::error::ApiError;
 use crate::http::body::BodyLimit;
 use crate::http::headers::SecurityHeaders;
-use crate::{admin, auth, health, http, openapi, posts, telemetry, users};
+use crate::{admin, auth, graphql, health, http, openapi, posts, telemetry, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -87,9 +87,12 @@ pub async fn build(config: Config) -> Result<Rocket<Build>, BuildError> {
 
 fn assemble(ctx: Ctx) -> Rocket<Build> {
     let shutdown_ctx = ctx.clone();
+    let graphql_playground = ctx.config.graphql.playground;
+    let schema = graphql::build_schema(&ctx.config.graphql);
     let tasks_ctx = ctx.clone();
     rocket::custom(rocket_figment(&ctx.config))
         .manage(BodyLimit(ctx.config.server.body_limit))
+        .manage(schema)
         .manage(ctx)
         // Replaces Rocket's default Shield; SecurityHeaders sets ours.
         .attach(Shield::new())
@@ -131,6 +134,7 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
         .mount("/api", users::rest::routes())
         .mount("/api", posts::rest::routes())
         .mount("/api", openapi::routes())
+        .mount("/", graphql::route::routes(graphql_playground))
         .register("/", http::catchers::all())
 }
 

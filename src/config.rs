@@ -65,6 +65,33 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub cors: CorsConfig,
     pub cache: CacheConfig,
+    pub graphql: GraphqlConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GraphqlConfig {
+    /// Serve GraphiQL at `GET /graphql` (loads its assets from a CDN).
+    pub playground: bool,
+    /// Answer introspection queries (`__schema`, `__type`).
+    pub introspection: bool,
+    pub max_depth: usize,
+    /// List fields cost their `limit` times their children.
+    pub max_complexity: usize,
+    /// Operations per batched request.
+    pub max_batch: usize,
+}
+
+impl Default for GraphqlConfig {
+    fn default() -> Self {
+        GraphqlConfig {
+            playground: false,
+            introspection: true,
+            max_depth: 10,
+            max_complexity: 1000,
+            max_batch: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +129,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             cors: CorsConfig::default(),
             cache: CacheConfig::default(),
+            graphql: GraphqlConfig::default(),
         }
     }
 }

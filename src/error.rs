@@ -191,6 +191,19 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The GraphQL transport's shape for a request-level failure.
+    pub fn graphql_body(&self, correlation_id: &str) -> serde_json::Value {
+        let rest = self.body(correlation_id);
+        let mut extensions =
+            serde_json::json!({"code": self.code(), "correlation_id": correlation_id});
+        if let Some(details) = rest.get("details") {
+            extensions["details"] = details.clone();
+        }
+        serde_json::json!({"errors": [{"message": rest["error"], "extensions": extensions}]})
+    }
+}
+
 impl From<rusqlite::Error> for ApiError {
     fn from(err: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode;
@@ -227,7 +240,11 @@ impl<'r> Responder<'r, 'static> for ApiError {
         if matches!(self, ApiError::Internal(_)) {
             log_internal(&self, id);
         }
-        let body = self.body(id).to_string();
+        let body = if req.uri().path().as_str().starts_with("/graphql") {
+            self.graphql_body(id).to_string()
+        } else {
+            self.body(id).to_string()
+        };
         let mut res = Response::build();
         res.status(self.status())
             .header(ContentType::JSON)

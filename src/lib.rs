@@ -14,6 +14,7 @@ pub mod ctx;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod graphql;
 pub mod health;
 pub mod http;
 pub mod openapi;

@@ -45,6 +45,12 @@ enum Command {
         #[arg(long, value_name = "URL")]
         url: Option<String>,
     },
+    /// Write the GraphQL schema (SDL) to a file, docs/schema.graphql by default.
+    GraphqlSchema {
+        /// Where to write it; `-` prints it.
+        #[arg(long, default_value = "docs/schema.graphql", value_name = "PATH")]
+        out: PathBuf,
+    },
     /// Manage administrators (works while the server runs).
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -117,6 +123,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Healthcheck { url } => cli::healthcheck(&config, url.as_deref()),
+        Command::GraphqlSchema { out } => cli::graphql_schema(&config, &out),
         Command::Admin(cmd) => match cmd {
             AdminCommand::Create {
                 email, username, ..

@@ -71,6 +71,7 @@ pub struct Db {
 }
 
 struct Inner {
+    reads: std::sync::atomic::AtomicU64,
     path: PathBuf,
     pool: r2d2::Pool<SqliteConnectionManager>,
     writer: writer::Writer,
@@ -177,6 +178,7 @@ impl Db {
         let writer = writer::Writer::start(conn).map_err(DbError::Thread)?;
         Ok(Db {
             inner: Arc::new(Inner {
+                reads: std::sync::atomic::AtomicU64::new(0),
                 path: path.to_path_buf(),
                 pool,
                 writer,
@@ -199,6 +201,9 @@ impl Db {
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.inner
+            .reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let pool = self.inner.pool.clone();
         tokio::task::spawn_blocking(move || {
             let conn = pool.get().map_err(ApiError::internal)?;
@@ -206,6 +211,11 @@ impl Db {
         })
         .await
         .map_err(ApiError::internal)?
+    }
+
+    /// How many read jobs ran so far (tests count round trips with it).
+    pub fn reads(&self) -> u64 {
+        self.inner.reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Like [`Db::read`] but blocking, for CLI commands and startup work.

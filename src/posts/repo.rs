@@ -326,3 +326,39 @@ pub fn counts(conn: &Connection) -> ApiResult<(i64, i64)> {
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
 }
+
+/// The visible posts of several authors at once, newest first, `limit` and
+/// `offset` applied per author (one query, for GraphQL's DataLoader).
+/// `all_drafts`: the viewer sees every draft; else drafts of `viewer` only.
+pub fn by_authors(
+    conn: &Connection,
+    authors: &[String],
+    all_drafts: bool,
+    viewer: Option<&str>,
+    limit: u32,
+    offset: u64,
+) -> ApiResult<Vec<Post>> {
+    let list = serde_json::to_string(authors).map_err(crate::error::ApiError::internal)?;
+    let sql = "SELECT id, title, slug, content, author_id, username, published, published_at,
+            created_at, updated_at FROM (
+          SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username, p.published,
+            p.published_at, p.created_at, p.updated_at,
+            row_number() OVER (PARTITION BY p.author_id ORDER BY p.created_at DESC, p.id DESC) AS n
+          FROM posts p JOIN users u ON u.id = p.author_id
+          WHERE p.author_id IN (SELECT value FROM json_each(?1))
+            AND (p.published = 1 OR ?2 OR p.author_id = ?3))
+        WHERE n > ?4 AND n <= ?4 + ?5
+        ORDER BY author_id, n";
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(
+        params![
+            list,
+            all_drafts,
+            viewer.unwrap_or(""),
+            offset.min(i64::MAX as u64 / 2) as i64,
+            i64::from(limit)
+        ],
+        from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -32,6 +32,23 @@ pub fn render_snippet(raw: &str) -> String {
     out
 }
 
+/// Ranked hits of one page, and how many matched (capped).
+pub struct Outcome {
+    pub hits: Vec<repo::Hit>,
+    pub count: u64,
+}
+
+impl Outcome {
+    pub fn total(&self) -> u64 {
+        self.count.min(SEARCH_CAP)
+    }
+
+    pub fn exact(&self) -> bool {
+        self.count <= SEARCH_CAP
+    }
+}
+
+/// `GET /api/search`.
 pub async fn search(
     ctx: &Ctx,
     q: Option<&str>,
@@ -40,6 +57,29 @@ pub async fn search(
 ) -> ApiResult<Value> {
     let page = Page::parse(page, limit)?;
     let q = q.ok_or_else(|| ApiError::validation("q", "is required"))?;
+    let outcome = run(ctx, q, page.limit, page.offset()).await?;
+    let results: Vec<Value> = outcome
+        .hits
+        .iter()
+        .map(|h| {
+            json!({
+                "post": h.post.json(),
+                "rank": rounded(h.rank),
+                "snippet": render_snippet(&h.snippet),
+            })
+        })
+        .collect();
+    let mut pagination = page.json(outcome.total());
+    pagination["exact"] = json!(outcome.exact());
+    Ok(json!({"results": results, "pagination": pagination}))
+}
+
+pub fn rounded(rank: f64) -> f64 {
+    (rank * 1000.0).round() / 1000.0
+}
+
+/// Parses `q` and runs the search for one page (REST and GraphQL).
+pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outcome> {
     let expr = query::to_fts5(q).map_err(|e| match e {
         QueryError::Empty => ApiError::validation("q", "has nothing searchable in it"),
         QueryError::TooLong => ApiError::validation("q", e.to_string()),
@@ -53,7 +93,7 @@ pub async fn search(
             } else {
                 i64::MIN
             };
-            let hits = repo::search(c, &expr, floor, page.limit, page.offset())?;
+            let hits = repo::search(c, &expr, floor, limit, offset)?;
             Ok((count, hits))
         })
         .await;
@@ -66,21 +106,7 @@ pub async fn search(
         }
         Err(e) => return Err(e),
     };
-    let exact = count <= SEARCH_CAP;
-    let total = count.min(SEARCH_CAP);
-    let results: Vec<Value> = hits
-        .iter()
-        .map(|h| {
-            json!({
-                "post": h.post.json(),
-                "rank": (h.rank * 1000.0).round() / 1000.0,
-                "snippet": render_snippet(&h.snippet),
-            })
-        })
-        .collect();
-    let mut pagination = page.json(total);
-    pagination["exact"] = json!(exact);
-    Ok(json!({"results": results, "pagination": pagination}))
+    Ok(Outcome { hits, count })
 }
 
 #[cfg(test)]

@@ -91,6 +91,8 @@ pub struct ListParams<'a> {
     pub author_id: Option<&'a str>,
     pub published: Option<&'a str>,
     pub sort: Option<&'a str>,
+    /// A raw offset (GraphQL's `offset`), instead of `page`.
+    pub offset: Option<u64>,
 }
 
 /// A page of posts with the contract's `pagination` object.
@@ -176,7 +178,11 @@ pub async fn list(
         author_id,
     };
     let limit = page.limit;
-    let offset = if by_cursor { 0 } else { page.offset() };
+    let offset = match (by_cursor, params.offset) {
+        (true, _) => 0,
+        (false, Some(o)) => o,
+        (false, None) => page.offset(),
+    };
     let (mut rows, total) = ctx
         .db
         .read(move |c| {
@@ -236,6 +242,7 @@ pub async fn list_body(
     params: ListParams<'_>,
 ) -> ApiResult<Arc<String>> {
     let cacheable = viewer.is_none()
+        && params.offset.is_none()
         && params.cursor.is_none()
         && params.author_id.is_none()
         && matches!(params.published, None | Some("true"));

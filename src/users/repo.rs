@@ -271,3 +271,12 @@ pub fn count(conn: &Connection, search: Option<&str>, with_email: bool) -> ApiRe
         .prepare_cached(&sql)?
         .query_row(params![pattern], |r| r.get::<_, i64>(0))? as u64)
 }
+
+/// Users by a list of ids (one query, for GraphQL's DataLoader).
+pub fn by_ids(conn: &Connection, ids: &[String]) -> ApiResult<Vec<User>> {
+    let list = serde_json::to_string(ids).map_err(crate::error::ApiError::internal)?;
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id IN (SELECT value FROM json_each(?1))");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([list], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -30,6 +30,7 @@ async fn list(
             limit,
             search,
             sort,
+            offset: None,
         },
     )
     .await?;
@@ -143,6 +144,7 @@ async fn posts_of(
             author_id: Some(&user.id),
             published,
             sort,
+            offset: None,
         },
     )
     .await?;

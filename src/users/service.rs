@@ -89,11 +89,24 @@ pub struct ListParams<'a> {
     pub limit: Option<&'a str>,
     pub search: Option<&'a str>,
     pub sort: Option<&'a str>,
+    /// A raw offset (GraphQL's `offset`), instead of `page`.
+    pub offset: Option<u64>,
 }
 
 /// `GET /api/users`: any authenticated caller; emails are searched only for
 /// callers who may see them.
 pub async fn list(ctx: &Ctx, who: &Principal, params: ListParams<'_>) -> ApiResult<Value> {
+    let (users, page, total) = list_users(ctx, who, params).await?;
+    let items: Vec<Value> = users.iter().map(|u| view(Some(who), u)).collect();
+    Ok(json!({"users": items, "pagination": page.json(total)}))
+}
+
+/// The users of a list request, its page and the total.
+pub async fn list_users(
+    ctx: &Ctx,
+    who: &Principal,
+    params: ListParams<'_>,
+) -> ApiResult<(Vec<User>, Page, u64)> {
     let mut problems = Vec::new();
     let page = Page::parse(params.page, params.limit).map_err(|e| {
         if let ApiError::Validation(d) = e {
@@ -123,18 +136,18 @@ pub async fn list(ctx: &Ctx, who: &Principal, params: ListParams<'_>) -> ApiResu
     };
     let with_email = who.can_read_all();
     let search = search.map(str::to_string);
+    let offset = params.offset.unwrap_or_else(|| page.offset());
     let (users, total) = ctx
         .db
         .read(move |c| {
             let s = search.as_deref();
             Ok((
-                repo::list(c, s, with_email, sort, page.limit, page.offset())?,
+                repo::list(c, s, with_email, sort, page.limit, offset)?,
                 repo::count(c, s, with_email)?,
             ))
         })
         .await?;
-    let items: Vec<Value> = users.iter().map(|u| view(Some(who), u)).collect();
-    Ok(json!({"users": items, "pagination": page.json(total)}))
+    Ok((users, page, total))
 }
 
 pub struct CreateUser {

@@ -8,6 +8,7 @@ mod auth;
 mod cache;
 mod config;
 mod foundation;
+mod graphql;
 mod migrations;
 mod openapi;
 mod posts;

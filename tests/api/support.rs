@@ -362,3 +362,15 @@ impl TestApp {
 pub fn id_of(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()
 }
+
+impl TestApp {
+    /// POSTs a GraphQL request (with an optional bearer token).
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> (Status, Value) {
+        let body = json!({"query": query, "variables": variables});
+        json_of(
+            self.send(Method::Post, "/graphql", token, Some(&body))
+                .await,
+        )
+        .await
+    }
+}

@@ -1,0 +1,97 @@
+//! Per-request DataLoaders: `Post.author` and `User.posts` are batched into
+//! one query per kind. Built per request because what a loader may return
+//! depends on the caller (drafts).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+
+use crate::auth::Principal;
+use crate::ctx::Ctx;
+use crate::error::ApiError;
+use crate::posts::model::Post;
+use crate::users::model::User;
+
+pub struct UserLoader {
+    pub ctx: Ctx,
+}
+
+impl Loader<String> for UserLoader {
+    type Value = User;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, User>, Self::Error> {
+        let ids = keys.to_vec();
+        let users = self
+            .ctx
+            .db
+            .read(move |c| crate::users::repo::by_ids(c, &ids))
+            .await
+            .map_err(Arc::new)?;
+        Ok(users.into_iter().map(|u| (u.id.clone(), u)).collect())
+    }
+}
+
+/// A user's posts page: the author and the paging.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PostsOf {
+    pub author_id: String,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+pub struct PostsLoader {
+    pub ctx: Ctx,
+    pub viewer: Option<Principal>,
+}
+
+impl Loader<PostsOf> for PostsLoader {
+    type Value = Vec<Post>;
+    type Error = Arc<ApiError>;
+
+    async fn load(&self, keys: &[PostsOf]) -> Result<HashMap<PostsOf, Vec<Post>>, Self::Error> {
+        // Keys with the same paging share one query.
+        let mut groups: HashMap<(u32, u64), Vec<String>> = HashMap::new();
+        for k in keys {
+            groups
+                .entry((k.limit, k.offset))
+                .or_default()
+                .push(k.author_id.clone());
+        }
+        let all_drafts = self.viewer.as_ref().is_some_and(Principal::can_read_all);
+        let viewer = self
+            .viewer
+            .as_ref()
+            .and_then(|p| p.user_id().map(str::to_string));
+        let mut out: HashMap<PostsOf, Vec<Post>> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for ((limit, offset), authors) in groups {
+            let viewer = viewer.clone();
+            let posts = self
+                .ctx
+                .db
+                .read(move |c| {
+                    crate::posts::repo::by_authors(
+                        c,
+                        &authors,
+                        all_drafts,
+                        viewer.as_deref(),
+                        limit,
+                        offset,
+                    )
+                })
+                .await
+                .map_err(Arc::new)?;
+            for p in posts {
+                let key = PostsOf {
+                    author_id: p.author_id.clone(),
+                    limit,
+                    offset,
+                };
+                out.entry(key).or_default().push(p);
+            }
+        }
+        Ok(out)
+    }
+}
