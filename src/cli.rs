@@ -301,6 +301,132 @@ pub fn graphql_schema(config: &Config, out: &std::path::Path) -> Result<(), CliE
     Ok(())
 }
 
+/// `folio seed`: fills the database with demo or benchmark data — `users`
+/// authors (password `Seed-Password-1`) and `posts` posts, `published`% of
+/// them published, written in large transactions with progress on stderr.
+pub fn seed(config: &Config, users: u32, posts: u64, published_pct: u8) -> Result<(), CliError> {
+    const WORDS: &[&str] = &[
+        "rust",
+        "sqlite",
+        "backend",
+        "search",
+        "cache",
+        "event",
+        "webhook",
+        "query",
+        "index",
+        "server",
+        "binary",
+        "token",
+        "session",
+        "admin",
+        "stream",
+        "latency",
+        "throughput",
+        "durable",
+        "commit",
+        "page",
+        "cursor",
+        "slug",
+        "author",
+        "draft",
+        "publish",
+        "metric",
+        "backup",
+        "restore",
+        "schema",
+        "graph",
+        "limit",
+        "policy",
+        "secure",
+        "edge",
+        "device",
+        "demo",
+        "team",
+        "console",
+        "log",
+        "trace",
+    ];
+    let path = config.database_path();
+    let db = crate::db::Db::open(&path, DbOptions::from_config(config))?;
+    let hasher = crate::auth::password::Hasher::new(&config.auth).map_err(api)?;
+    let hash = hasher.hash_blocking("Seed-Password-1").map_err(api)?;
+    let started = std::time::Instant::now();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))?;
+    let users = users.max(1);
+    let author_ids: Vec<String> = runtime
+        .block_on(db.write(move |c| {
+            let mut ids = Vec::new();
+            let mut stmt = c.prepare(
+                "INSERT INTO users (id, username, email, password_hash) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for _ in 0..users {
+                let id = crate::users::model::new_id();
+                let tag = &id[id.len() - 12..];
+                stmt.execute(rusqlite::params![
+                    id,
+                    format!("seed_{tag}"),
+                    format!("seed_{tag}@example.com"),
+                    hash
+                ])?;
+                ids.push(id);
+            }
+            Ok(ids)
+        }))
+        .map_err(api)?;
+    let mut rng_state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        rng_state ^= rng_state << 13;
+        rng_state ^= rng_state >> 7;
+        rng_state ^= rng_state << 17;
+        rng_state
+    };
+    let batch = 20_000u64;
+    let mut done = 0u64;
+    while done < posts {
+        let n = batch.min(posts - done);
+        let mut rows = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let words: Vec<&str> = (0..40)
+                .map(|_| WORDS[(next() % WORDS.len() as u64) as usize])
+                .collect();
+            let title = format!("{} {} {}", words[0], words[1], words[2]);
+            let published = (next() % 100) < u64::from(published_pct);
+            let author = author_ids[(next() % author_ids.len() as u64) as usize].clone();
+            rows.push((title, words.join(" "), published, author, done + i));
+        }
+        runtime
+            .block_on(db.write(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "INSERT INTO posts (id, author_id, title, slug, content, published, published_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?6 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END)",
+                )?;
+                for (title, content, published, author, n) in rows {
+                    let id = crate::users::model::new_id();
+                    let slug = format!("{}-{n}", crate::posts::model::slugify(&title));
+                    stmt.execute(rusqlite::params![id, author, title, slug, content, published])?;
+                }
+                Ok(())
+            }))
+            .map_err(api)?;
+        done += n;
+        eprintln!(
+            "seeded {done}/{posts} posts ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    db.close();
+    println!(
+        "seeded {users} users and {posts} posts into {} in {:.1} s",
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// `folio config`: the effective configuration, secrets masked.
 pub fn print_config(config: &Config) {
     print!("{}", config.to_masked_toml());

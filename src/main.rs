@@ -51,6 +51,18 @@ enum Command {
         #[arg(long, default_value = "docs/schema.graphql", value_name = "PATH")]
         out: PathBuf,
     },
+    /// Fill the database with demo or benchmark data (no events are recorded).
+    Seed {
+        /// Authors to create (password: Seed-Password-1).
+        #[arg(long, default_value_t = 10)]
+        users: u32,
+        /// Posts to create.
+        #[arg(long, default_value_t = 1000)]
+        posts: u64,
+        /// Percentage of posts that are published.
+        #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(0..=100))]
+        published_percent: u8,
+    },
     /// Manage administrators (works while the server runs).
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -124,6 +136,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Healthcheck { url } => cli::healthcheck(&config, url.as_deref()),
         Command::GraphqlSchema { out } => cli::graphql_schema(&config, &out),
+        Command::Seed {
+            users,
+            posts,
+            published_percent,
+        } => cli::seed(&config, users, posts, published_percent),
         Command::Admin(cmd) => match cmd {
             AdminCommand::Create {
                 email, username, ..
