@@ -15,7 +15,7 @@ use crate::db::{Db, DbError, DbOptions};
 use crate::error::ApiError;
 use crate::http::body::BodyLimit;
 use crate::http::headers::SecurityHeaders;
-use crate::{admin, auth, graphql, health, http, openapi, posts, telemetry, users};
+use crate::{admin, auth, events, graphql, health, http, openapi, posts, telemetry, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -93,6 +93,7 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
     rocket::custom(rocket_figment(&ctx.config))
         .manage(BodyLimit(ctx.config.server.body_limit))
         .manage(schema)
+        .manage(ctx.hub.clone())
         .manage(ctx)
         // Replaces Rocket's default Shield; SecurityHeaders sets ours.
         .attach(Shield::new())
@@ -109,6 +110,11 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
                     version = env!("CARGO_PKG_VERSION"),
                     "folio listening"
                 );
+                let pump_ctx = tasks_ctx.clone();
+                let stop = rocket.shutdown();
+                tokio::spawn(pump_ctx.hub.clone().pump(pump_ctx.db.clone(), stop));
+                let stop = rocket.shutdown();
+                tokio::spawn(events::dispatcher::run(tasks_ctx.clone(), stop));
                 spawn_maintenance(tasks_ctx, rocket.shutdown());
             })
         }))
@@ -131,6 +137,8 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
         )
         .mount("/api/auth", auth::rest::routes())
         .mount("/api/admin", admin::rest::routes())
+        .mount("/api/admin", events::rest::routes())
+        .mount("/api", events::sse::routes())
         .mount("/api", users::rest::routes())
         .mount("/api", posts::rest::routes())
         .mount("/api", openapi::routes())
@@ -163,6 +171,11 @@ fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(deleted = n, "purged expired refresh tokens"),
                         Err(e) => tracing::warn!(error = %e, "purging refresh tokens failed"),
+                    }
+                    match events::purge_old(&ctx).await {
+                        Ok((0, 0)) => {}
+                        Ok((e, d)) => tracing::info!(events = e, deliveries = d, "purged events past retention"),
+                        Err(e) => tracing::warn!(error = %e, "purging old events failed"),
                     }
                 }
             }

@@ -30,6 +30,8 @@ pub struct Inner {
     pub limits: RateLimits,
     pub proxies: TrustedProxies,
     pub setup: SetupSlot,
+    pub hub: Arc<crate::events::hub::Hub>,
+    pub webhooks: Arc<crate::events::dispatcher::Dispatch>,
     pub started: Instant,
     key_touches: Mutex<HashMap<String, Instant>>,
 }
@@ -53,6 +55,11 @@ impl Ctx {
             limits: RateLimits::new(&config.rate_limit),
             proxies: TrustedProxies::new(&config.server.trusted_proxies),
             setup: SetupSlot::default(),
+            hub: crate::events::hub::Hub::new(
+                config.events.subscriber_buffer,
+                config.events.max_subscribers,
+            ),
+            webhooks: Arc::new(crate::events::dispatcher::Dispatch::default()),
             started: Instant::now(),
             key_touches: Mutex::new(HashMap::new()),
             db,

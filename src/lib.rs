@@ -1,4 +1,5 @@
 //! Folio: one binary, one SQLite file — a users-and-posts backend.
+#![recursion_limit = "256"]
 //!
 //! [`app::build`] makes the server; `main.rs` only parses the command line
 //! and calls into [`cli`].

@@ -235,6 +235,11 @@ impl Db {
         self.inner.writer.submit(f).await
     }
 
+    /// Ticks after every committed write batch.
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.writer.commits()
+    }
+
     /// Changes whenever another process commits to the database.
     pub async fn data_version(&self) -> ApiResult<i64> {
         self.inner.writer.data_version().await

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use rusqlite::Connection;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -45,6 +45,7 @@ pub struct WriterStats {
 }
 
 pub struct Writer {
+    commits: watch::Receiver<u64>,
     tx: Mutex<mpsc::Sender<Msg>>,
     handle: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<WriterStats>,
@@ -55,10 +56,12 @@ impl Writer {
         let (tx, rx) = mpsc::channel();
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
+        let (commit_tx, commits) = watch::channel(0u64);
         let handle = std::thread::Builder::new()
             .name("folio-writer".into())
-            .spawn(move || run(conn, rx, &thread_stats))?;
+            .spawn(move || run(conn, rx, &thread_stats, &commit_tx))?;
         Ok(Writer {
+            commits,
             tx: Mutex::new(tx),
             handle: Mutex::new(Some(handle)),
             stats,
@@ -67,6 +70,11 @@ impl Writer {
 
     pub fn stats(&self) -> &WriterStats {
         &self.stats
+    }
+
+    /// Ticks after every committed batch (to wake event consumers).
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.clone()
     }
 
     pub async fn submit<T, F>(&self, f: F) -> ApiResult<T>
@@ -126,7 +134,12 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Msg>, stats: &WriterStats) {
+fn run(
+    conn: Connection,
+    rx: mpsc::Receiver<Msg>,
+    stats: &WriterStats,
+    commits: &watch::Sender<u64>,
+) {
     let mut stop = false;
     while !stop {
         let Ok(first) = rx.recv() else { break };
@@ -152,7 +165,11 @@ fn run(conn: Connection, rx: mpsc::Receiver<Msg>, stats: &WriterStats) {
                 Err(_) => break,
             }
         }
-        run_batch(&conn, jobs, stats);
+        let before = conn.total_changes();
+        // Only batches that changed rows wake the event consumers.
+        if run_batch(&conn, jobs, stats) && conn.total_changes() != before {
+            commits.send_modify(|n| *n = n.wrapping_add(1));
+        }
     }
     if let Err(e) = conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);") {
         tracing::warn!(error = %e, "optimize at shutdown failed");
@@ -165,7 +182,8 @@ fn data_version(conn: &Connection) -> i64 {
         .unwrap_or(-1)
 }
 
-fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) {
+/// Runs one batch; true when it committed.
+fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) -> bool {
     let started = Instant::now();
     let count = jobs.len() as u64;
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
@@ -174,7 +192,7 @@ fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) {
             // Each job is answered without running: the transaction never began.
             answer_unrun(job, err.clone());
         }
-        return;
+        return false;
     }
     let mut finishers = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -185,6 +203,7 @@ fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) {
         let _ = conn.execute_batch("ROLLBACK");
         ApiError::internal(e)
     });
+    let committed_ok = commit.is_ok();
     for finish in finishers {
         finish(commit.clone());
     }
@@ -193,6 +212,7 @@ fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) {
     stats
         .busy_micros
         .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    committed_ok
 }
 
 /// Runs one job inside a SAVEPOINT, rolling back its changes on error or panic.

@@ -1,3 +1,21 @@
-//! Change events: the transactional outbox every write records into.
+//! Change events: the transactional outbox every write records into, the
+//! live stream, and webhooks.
 
+pub mod dispatcher;
+pub mod hub;
 pub mod outbox;
+pub mod repo;
+pub mod rest;
+pub mod sse;
+pub mod webhook_repo;
+pub mod webhooks;
+
+use crate::ctx::Ctx;
+use crate::error::ApiResult;
+
+/// Deletes events and finished deliveries past `events.retention_days`.
+pub async fn purge_old(ctx: &Ctx) -> ApiResult<(usize, usize)> {
+    let days = i64::from(ctx.config.events.retention_days.max(1));
+    let cutoff = crate::clock::format(crate::clock::now() - time::Duration::days(days));
+    ctx.db.write(move |c| repo::delete_before(c, &cutoff)).await
+}

@@ -7,6 +7,7 @@ mod support;
 mod auth;
 mod cache;
 mod config;
+mod events;
 mod foundation;
 mod graphql;
 mod migrations;

@@ -1,0 +1,324 @@
+//! Webhook management (admins and `admin` keys): validation, secrets shown
+//! once, deliveries, ping and redeliver.
+
+use std::net::IpAddr;
+
+use rand::RngCore;
+use serde_json::{json, Value};
+
+use super::sse::EVENT_TYPES;
+use super::webhook_repo::{self as repo, Delivery, Webhook};
+use crate::auth::Principal;
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::list::Page;
+use crate::users::model::parse_id;
+
+pub fn webhook_json(w: &Webhook) -> Value {
+    json!({
+        "id": w.id,
+        "url": w.url,
+        "events": w.events,
+        "enabled": w.enabled,
+        "consecutive_failures": w.consecutive_failures,
+        "created_at": w.created_at,
+        "updated_at": w.updated_at,
+    })
+}
+
+pub fn delivery_json(d: &Delivery) -> Value {
+    json!({
+        "id": d.id,
+        "webhook_id": d.webhook_id,
+        "event_id": d.event_id,
+        "event_type": d.event_type,
+        "status": d.status,
+        "attempts": d.attempts,
+        "last_response_code": d.last_response_code,
+        "last_error": d.last_error,
+        "next_attempt_at": d.next_attempt_at,
+        "created_at": d.created_at,
+        "delivered_at": d.delivered_at,
+    })
+}
+
+/// Loopback, private, link-local (cloud metadata), CGNAT, unspecified,
+/// broadcast, multicast and IPv6 unique-local addresses.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+fn check_url(ctx: &Ctx, raw: &str) -> Result<String, FieldError> {
+    let bad = |m: &str| FieldError::new("url", m);
+    let url =
+        reqwest::Url::parse(raw.trim()).map_err(|_| bad("must be an absolute http(s) URL"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("must use http or https"));
+    }
+    let Some(host) = url.host_str() else {
+        return Err(bad("must have a host"));
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not contain credentials"));
+    }
+    if ctx.config.webhooks.block_private_networks {
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        if literal.eq_ignore_ascii_case("localhost")
+            || literal.parse::<IpAddr>().is_ok_and(is_private)
+        {
+            return Err(bad("points to a private network address"));
+        }
+    }
+    if raw.len() > 2048 {
+        return Err(bad("must be at most 2048 characters"));
+    }
+    Ok(url.to_string())
+}
+
+fn check_events(list: &[String]) -> Result<Vec<String>, FieldError> {
+    if list.is_empty() {
+        return Err(FieldError::new(
+            "events",
+            "must name at least one event type",
+        ));
+    }
+    let mut out = Vec::new();
+    for e in list {
+        let e = e.trim();
+        if e != "*" && !EVENT_TYPES.contains(&e) {
+            return Err(FieldError::new(
+                "events",
+                format!(
+                    "unknown event type \"{e}\" (known: *, {})",
+                    EVENT_TYPES.join(", ")
+                ),
+            ));
+        }
+        if !out.iter().any(|x: &String| x == e) {
+            out.push(e.to_string());
+        }
+    }
+    Ok(out)
+}
+
+fn admin(who: &Principal) -> ApiResult<()> {
+    if who.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+fn generate_secret() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    format!("whsec_{}", hex::encode(b))
+}
+
+/// Creates a webhook; returns it and its secret (shown once).
+pub async fn create(
+    ctx: &Ctx,
+    who: &Principal,
+    url: &str,
+    events: &[String],
+    secret: Option<String>,
+) -> ApiResult<(Webhook, String)> {
+    admin(who)?;
+    let mut problems = Vec::new();
+    let url = check_url(ctx, url).map_err(|e| problems.push(e)).ok();
+    let events = check_events(events).map_err(|e| problems.push(e)).ok();
+    let secret = match secret {
+        Some(s) if s.len() < 16 || s.len() > 256 => {
+            problems.push(FieldError::new("secret", "must be 16 to 256 characters"));
+            None
+        }
+        Some(s) => Some(s),
+        None => Some(generate_secret()),
+    };
+    let (Some(url), Some(events), Some(secret)) = (url, events, secret) else {
+        return Err(ApiError::Validation(problems));
+    };
+    let id = crate::users::model::new_id();
+    let key = secret.clone();
+    let hook = ctx
+        .db
+        .write(move |c| {
+            repo::insert(c, &id, &url, &events, &key)?;
+            repo::get(c, &id)?.ok_or_else(|| ApiError::internal("webhook vanished"))
+        })
+        .await?;
+    tracing::info!(webhook_id = %hook.id, url = %hook.url, "webhook created");
+    Ok((hook, secret))
+}
+
+pub async fn list(ctx: &Ctx, who: &Principal) -> ApiResult<Vec<Webhook>> {
+    admin(who)?;
+    ctx.db.read(repo::list).await
+}
+
+pub async fn get(ctx: &Ctx, who: &Principal, raw: &str) -> ApiResult<Webhook> {
+    admin(who)?;
+    let id = parse_id(raw).ok_or_else(|| ApiError::not_found("Webhook"))?;
+    ctx.db
+        .read(move |c| repo::get(c, &id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("Webhook"))
+}
+
+pub async fn update(
+    ctx: &Ctx,
+    who: &Principal,
+    raw: &str,
+    url: Option<String>,
+    events: Option<Vec<String>>,
+    enabled: Option<bool>,
+) -> ApiResult<Webhook> {
+    let hook = get(ctx, who, raw).await?;
+    let mut problems = Vec::new();
+    let url = url
+        .map(|u| check_url(ctx, &u))
+        .transpose()
+        .map_err(|e| problems.push(e))
+        .ok()
+        .flatten();
+    let events = events
+        .map(|e| check_events(&e))
+        .transpose()
+        .map_err(|e| problems.push(e))
+        .ok()
+        .flatten();
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    let id = hook.id.clone();
+    let updated = ctx
+        .db
+        .write(move |c| {
+            repo::update(c, &id, url.as_deref(), events.as_deref(), enabled)?;
+            repo::get(c, &id)?.ok_or_else(|| ApiError::not_found("Webhook"))
+        })
+        .await?;
+    ctx.webhooks.wake();
+    Ok(updated)
+}
+
+pub async fn delete(ctx: &Ctx, who: &Principal, raw: &str) -> ApiResult<()> {
+    let hook = get(ctx, who, raw).await?;
+    ctx.db.write(move |c| repo::delete(c, &hook.id)).await?;
+    Ok(())
+}
+
+pub async fn deliveries(ctx: &Ctx, who: &Principal, raw: &str, page: Page) -> ApiResult<Value> {
+    let hook = get(ctx, who, raw).await?;
+    let (rows, total) = ctx
+        .db
+        .read(move |c| repo::list_deliveries(c, &hook.id, page.limit, page.offset()))
+        .await?;
+    let items: Vec<Value> = rows.iter().map(delivery_json).collect();
+    Ok(json!({"deliveries": items, "pagination": page.json(total)}))
+}
+
+/// Sends a `ping` event to this webhook only.
+pub async fn ping(ctx: &Ctx, who: &Principal, raw: &str) -> ApiResult<Delivery> {
+    let hook = get(ctx, who, raw).await?;
+    let event_id = crate::users::model::new_id();
+    let envelope = json!({
+        "id": event_id,
+        "type": "ping",
+        "occurred_at": crate::clock::now_string(),
+        "data": {"webhook_id": hook.id},
+    })
+    .to_string();
+    let hook_id = hook.id.clone();
+    let delivery = ctx
+        .db
+        .write(move |c| {
+            repo::enqueue(c, &hook_id, &event_id, "ping", &envelope)?;
+            let (rows, _) = repo::list_deliveries(c, &hook_id, 1, 0)?;
+            rows.into_iter()
+                .next()
+                .ok_or_else(|| ApiError::internal("ping delivery vanished"))
+        })
+        .await?;
+    ctx.webhooks.wake();
+    Ok(delivery)
+}
+
+pub async fn redeliver(
+    ctx: &Ctx,
+    who: &Principal,
+    raw: &str,
+    delivery: &str,
+) -> ApiResult<Delivery> {
+    let hook = get(ctx, who, raw).await?;
+    let delivery_id = parse_id(delivery).ok_or_else(|| ApiError::not_found("Delivery"))?;
+    let d = ctx
+        .db
+        .write(move |c| {
+            repo::get_delivery(c, &hook.id, &delivery_id)?
+                .ok_or_else(|| ApiError::not_found("Delivery"))?;
+            repo::requeue(c, &delivery_id)?;
+            repo::get_delivery(c, &hook.id, &delivery_id)?
+                .ok_or_else(|| ApiError::not_found("Delivery"))
+        })
+        .await?;
+    ctx.webhooks.wake();
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_addresses() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn events_are_checked() {
+        assert!(check_events(&[]).is_err());
+        assert!(check_events(&["post.exploded".into()]).is_err());
+        assert_eq!(check_events(&["*".into(), "*".into()]).unwrap(), vec!["*"]);
+    }
+}
