@@ -131,6 +131,7 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
             })
         }))
         .mount("/", health::routes())
+        .mount("/", admin::ui::routes())
         .mount(
             "/",
             routes![auth::ratelimit::rejected, http::headers::preflight],

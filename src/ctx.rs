@@ -33,6 +33,7 @@ pub struct Inner {
     pub hub: Arc<crate::events::hub::Hub>,
     pub webhooks: Arc<crate::events::dispatcher::Dispatch>,
     pub started: Instant,
+    pub requests: crate::telemetry::RequestCounter,
     key_touches: Mutex<HashMap<String, Instant>>,
 }
 
@@ -61,6 +62,7 @@ impl Ctx {
             ),
             webhooks: Arc::new(crate::events::dispatcher::Dispatch::default()),
             started: Instant::now(),
+            requests: Default::default(),
             key_touches: Mutex::new(HashMap::new()),
             db,
             config,

@@ -93,6 +93,9 @@ impl Fairing for RequestLog {
             .map(|r| r.uri.to_string())
             .unwrap_or_else(|| "-".into());
         let status = res.status().code;
+        if let Some(ctx) = req.rocket().state::<crate::ctx::Ctx>() {
+            ctx.requests.record();
+        }
         let duration_ms = meta.started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
             target: "folio::request",
@@ -118,5 +121,51 @@ mod tests {
         assert!(!is_sane_correlation_id("has space"));
         assert!(!is_sane_correlation_id(&"a".repeat(129)));
         assert!(is_sane_correlation_id(&"a".repeat(128)));
+    }
+}
+
+/// Requests served: a total and per-minute counts for the last hour.
+#[derive(Default)]
+pub struct RequestCounter {
+    total: std::sync::atomic::AtomicU64,
+    /// (minute since the epoch, count), oldest first, at most 60.
+    minutes: std::sync::Mutex<std::collections::VecDeque<(i64, u64)>>,
+}
+
+impl RequestCounter {
+    pub fn record(&self) {
+        self.total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let minute = crate::clock::unix_seconds() / 60;
+        if let Ok(mut m) = self.minutes.lock() {
+            match m.back_mut() {
+                Some((at, n)) if *at == minute => *n += 1,
+                _ => m.push_back((minute, 1)),
+            }
+            while m.len() > 60 {
+                m.pop_front();
+            }
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// 60 counts, oldest first, the last one being the current minute.
+    pub fn per_minute(&self) -> Vec<u64> {
+        let now = crate::clock::unix_seconds() / 60;
+        let m = match self.minutes.lock() {
+            Ok(m) => m.clone(),
+            Err(_) => Default::default(),
+        };
+        (0..60)
+            .map(|i| {
+                let minute = now - 59 + i;
+                m.iter()
+                    .find(|(at, _)| *at == minute)
+                    .map_or(0, |(_, n)| *n)
+            })
+            .collect()
     }
 }

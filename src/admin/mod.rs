@@ -2,3 +2,5 @@
 //! backups, plus the embedded admin UI.
 
 pub mod rest;
+pub mod service;
+pub mod ui;

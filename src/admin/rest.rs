@@ -68,6 +68,16 @@ async fn revoke_key(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<Sta
     Ok(Status::NoContent)
 }
 
+#[get("/stats")]
+async fn stats(ctx: &State<Ctx>, who: Principal) -> ApiResult<Value> {
+    super::service::stats(ctx, &who).await
+}
+
+#[get("/config")]
+fn config(ctx: &State<Ctx>, who: Principal) -> ApiResult<Value> {
+    super::service::config(ctx, &who)
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![setup, create_key, list_keys, revoke_key]
+    routes![setup, create_key, list_keys, revoke_key, stats, config]
 }

@@ -1,0 +1,56 @@
+//! Admin-only reads: dashboard statistics and the effective configuration.
+
+use serde_json::{json, Value};
+
+use crate::auth::Principal;
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult};
+
+fn admin(who: &Principal) -> ApiResult<()> {
+    if who.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// Size of the database file plus its WAL.
+pub fn db_size_bytes(ctx: &Ctx) -> u64 {
+    let path = ctx.db.path();
+    let wal = path.with_extension(format!(
+        "{}-wal",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("db")
+    ));
+    [path.to_path_buf(), wal]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+pub async fn stats(ctx: &Ctx, who: &Principal) -> ApiResult<Value> {
+    admin(who)?;
+    let (users, (posts, published)) = ctx
+        .db
+        .read(|c| {
+            let users: i64 = c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+            Ok((users, crate::posts::repo::counts(c)?))
+        })
+        .await?;
+    let cache = ctx.caches.totals();
+    Ok(json!({
+        "users": users,
+        "posts": posts,
+        "published_posts": published,
+        "db_size_bytes": db_size_bytes(ctx),
+        "cache": {"hits": cache.hits, "misses": cache.misses, "entries": cache.entries},
+        "requests": {"total": ctx.requests.total(), "per_minute": ctx.requests.per_minute()},
+        "uptime_seconds": ctx.started.elapsed().as_secs(),
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+pub fn config(ctx: &Ctx, who: &Principal) -> ApiResult<Value> {
+    admin(who)?;
+    serde_json::to_value(ctx.config.masked()).map_err(ApiError::internal)
+}
