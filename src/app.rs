@@ -154,6 +154,9 @@ fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
         let mut hourly = tokio::time::interval(Duration::from_secs(3600));
         let mut every_second = tokio::time::interval(Duration::from_millis(500));
         let mut seen = ctx.db.data_version().await.unwrap_or(-1);
+        let backup_every = ctx.config.backup.interval_minutes;
+        let mut backups = tokio::time::interval(Duration::from_secs(60 * backup_every.max(1)));
+        backups.tick().await;
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -165,6 +168,17 @@ fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
                             ctx.caches.flush();
                             tracing::debug!("another process wrote to the database: caches flushed");
                         }
+                    }
+                }
+                _ = backups.tick(), if backup_every > 0 => {
+                    match admin::service::run_backup(&ctx).await {
+                        Ok(_) => {
+                            let removed = crate::db::backup::prune(&ctx.config.data_dir, ctx.config.backup.keep.max(1));
+                            if removed > 0 {
+                                tracing::info!(removed, "deleted old backups");
+                            }
+                        }
+                        Err(e) => tracing::error!(error = %e, "scheduled backup failed"),
                     }
                 }
                 _ = hourly.tick() => {

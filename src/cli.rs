@@ -427,6 +427,43 @@ pub fn seed(config: &Config, users: u32, posts: u64, published_pct: u8) -> Resul
     Ok(())
 }
 
+/// `folio backup [FILE]`: a verified snapshot, also while the server runs.
+pub fn backup(config: &Config, file: Option<&std::path::Path>) -> Result<(), CliError> {
+    use crate::db::backup;
+    let db = config.database_path();
+    if !db.is_file() {
+        return Err(CliError::msg(format!("no database at {}", db.display())));
+    }
+    let target = match file {
+        Some(f) => f.to_path_buf(),
+        None => backup::dir(&config.data_dir).join(backup::default_name()),
+    };
+    let info = backup::snapshot(&db, &target).map_err(|e| CliError::msg(e.to_string()))?;
+    println!(
+        "backup written: {} ({} bytes, {} ms, integrity ok)",
+        info.path, info.size_bytes, info.duration_ms
+    );
+    Ok(())
+}
+
+/// `folio restore FILE`: only with the server stopped.
+pub fn restore(config: &Config, file: &std::path::Path) -> Result<(), CliError> {
+    if DataDirLock::is_held(&config.data_dir) {
+        return Err(CliError::msg(format!(
+            "a folio server is running on {} — stop it before restoring",
+            config.data_dir.display()
+        )));
+    }
+    let _lock = DataDirLock::acquire(&config.data_dir)?;
+    let db = config.database_path();
+    let aside = crate::db::backup::restore(file, &db).map_err(|e| CliError::msg(e.to_string()))?;
+    if let Some(old) = aside {
+        println!("kept the previous database as {}", old.display());
+    }
+    println!("restored {} from {}", db.display(), file.display());
+    Ok(())
+}
+
 /// `folio config`: the effective configuration, secrets masked.
 pub fn print_config(config: &Config) {
     print!("{}", config.to_masked_toml());

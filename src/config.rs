@@ -68,6 +68,25 @@ pub struct Config {
     pub graphql: GraphqlConfig,
     pub events: EventsConfig,
     pub webhooks: WebhooksConfig,
+    pub backup: BackupConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Minutes between scheduled backups; 0 turns them off.
+    pub interval_minutes: u64,
+    /// Scheduled backups kept; the oldest are deleted first.
+    pub keep: usize,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            interval_minutes: 0,
+            keep: 7,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -190,6 +209,7 @@ impl Default for Config {
             graphql: GraphqlConfig::default(),
             events: EventsConfig::default(),
             webhooks: WebhooksConfig::default(),
+            backup: BackupConfig::default(),
         }
     }
 }

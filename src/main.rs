@@ -63,6 +63,18 @@ enum Command {
         #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(0..=100))]
         published_percent: u8,
     },
+    /// Write a consistent, verified snapshot of the database (works while the
+    /// server runs). Default: <data_dir>/backups/folio-<timestamp>.db.
+    Backup {
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Replace the database with a backup (stop the server first). The current
+    /// database is kept aside as <name>.before-restore-<timestamp>.
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Manage administrators (works while the server runs).
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -141,6 +153,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             posts,
             published_percent,
         } => cli::seed(&config, users, posts, published_percent),
+        Command::Backup { file } => cli::backup(&config, file.as_deref()),
+        Command::Restore { file } => cli::restore(&config, &file),
         Command::Admin(cmd) => match cmd {
             AdminCommand::Create {
                 email, username, ..

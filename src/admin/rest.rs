@@ -78,6 +78,48 @@ fn config(ctx: &State<Ctx>, who: Principal) -> ApiResult<Value> {
     super::service::config(ctx, &who)
 }
 
+#[post("/backup")]
+async fn backup(ctx: &State<Ctx>, who: Principal) -> ApiResult<(Status, Value)> {
+    let info = super::service::backup(ctx, &who).await?;
+    Ok((Status::Created, json!(info)))
+}
+
+#[get("/backups")]
+fn backups(ctx: &State<Ctx>, who: Principal) -> ApiResult<Value> {
+    Ok(json!({"backups": super::service::backups(ctx, &who)?}))
+}
+
+/// A backup file as a download.
+pub struct Download {
+    name: String,
+    file: rocket::tokio::fs::File,
+}
+
+impl<'r> rocket::response::Responder<'r, 'static> for Download {
+    fn respond_to(self, _: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        rocket::Response::build()
+            .header(rocket::http::ContentType::Binary)
+            .header(rocket::http::Header::new(
+                "Content-Disposition",
+                format!("attachment; filename=\"{}\"", self.name),
+            ))
+            .streamed_body(self.file)
+            .ok()
+    }
+}
+
+#[get("/backups/<name>")]
+async fn download(ctx: &State<Ctx>, who: Principal, name: &str) -> ApiResult<Download> {
+    let path = super::service::backup_file(ctx, &who, name)?;
+    let file = rocket::tokio::fs::File::open(&path)
+        .await
+        .map_err(crate::error::ApiError::internal)?;
+    Ok(Download {
+        name: name.to_string(),
+        file,
+    })
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![setup, create_key, list_keys, revoke_key, stats, config]
+    routes![setup, create_key, list_keys, revoke_key, stats, config, backup, backups, download]
 }

@@ -54,3 +54,40 @@ pub fn config(ctx: &Ctx, who: &Principal) -> ApiResult<Value> {
     admin(who)?;
     serde_json::to_value(ctx.config.masked()).map_err(ApiError::internal)
 }
+
+/// `POST /api/admin/backup`: a verified snapshot while the server serves.
+pub async fn backup(ctx: &Ctx, who: &Principal) -> ApiResult<crate::db::backup::BackupInfo> {
+    admin(who)?;
+    run_backup(ctx).await
+}
+
+pub async fn run_backup(ctx: &Ctx) -> ApiResult<crate::db::backup::BackupInfo> {
+    let db = ctx.db.path().to_path_buf();
+    let target =
+        crate::db::backup::dir(&ctx.config.data_dir).join(crate::db::backup::default_name());
+    let info = tokio::task::spawn_blocking(move || crate::db::backup::snapshot(&db, &target))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    tracing::info!(name = %info.name, size_bytes = info.size_bytes, duration_ms = info.duration_ms, "backup written");
+    Ok(info)
+}
+
+pub fn backups(ctx: &Ctx, who: &Principal) -> ApiResult<Vec<crate::db::backup::BackupInfo>> {
+    admin(who)?;
+    Ok(crate::db::backup::list(&ctx.config.data_dir))
+}
+
+/// The path of a backup to download, after checking its name.
+pub fn backup_file(ctx: &Ctx, who: &Principal, name: &str) -> ApiResult<std::path::PathBuf> {
+    admin(who)?;
+    if !crate::db::backup::valid_name(name) {
+        return Err(ApiError::not_found("Backup"));
+    }
+    let path = crate::db::backup::dir(&ctx.config.data_dir).join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(ApiError::not_found("Backup"))
+    }
+}

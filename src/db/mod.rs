@@ -6,6 +6,7 @@
 //! `BEGIN IMMEDIATE` transaction, each job inside its own SAVEPOINT, and
 //! answers every caller only after the batch committed (group commit).
 
+pub mod backup;
 pub mod lock;
 pub mod migrate;
 mod writer;

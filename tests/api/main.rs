@@ -13,6 +13,7 @@ mod foundation;
 mod graphql;
 mod migrations;
 mod openapi;
+mod ops;
 mod posts;
 mod process;
 mod search;

@@ -1,0 +1,154 @@
+//! Backups under load, restore rules, scheduled backups.
+
+use std::process::Command;
+
+use rocket::http::{Method, Status};
+use serde_json::json;
+
+use crate::support::{json_of, token_of, Server, TestApp, PASSWORD};
+
+#[rocket::async_test]
+async fn backup_under_concurrent_writes_is_consistent() {
+    let app = TestApp::new().await;
+    let admin = token_of(&app.admin("root").await);
+    for i in 0..20 {
+        app.post_as(
+            &admin,
+            json!({"title": format!("Before {i}"), "content": "x"}),
+        )
+        .await;
+    }
+    // Keep writing while the backup runs.
+    let writer = async {
+        for i in 0..40 {
+            app.post_as(
+                &admin,
+                json!({"title": format!("During {i}"), "content": "y"}),
+            )
+            .await;
+        }
+    };
+    let backup = async {
+        json_of(
+            app.send(Method::Post, "/api/admin/backup", Some(&admin), None)
+                .await,
+        )
+        .await
+    };
+    let ((status, info), ()) = tokio::join!(backup, writer);
+    assert_eq!(status, Status::Created, "{info}");
+    let path = info["path"].as_str().unwrap().to_string();
+    assert!(info["size_bytes"].as_u64().unwrap() > 0);
+    assert!(info["name"].as_str().unwrap().starts_with("folio-"));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let before: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM posts WHERE title LIKE 'Before %'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        before, 20,
+        "every row written before the backup began is in it"
+    );
+
+    let (_, list) = app.get_as("/api/admin/backups", Some(&admin)).await;
+    assert_eq!(list["backups"][0]["name"], info["name"]);
+    let res = app
+        .send(
+            Method::Get,
+            &format!("/api/admin/backups/{}", info["name"].as_str().unwrap()),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    let bytes = res.into_bytes().await.unwrap();
+    assert_eq!(bytes.len() as u64, info["size_bytes"].as_u64().unwrap());
+    assert!(bytes.starts_with(b"SQLite format 3"));
+    assert_eq!(
+        app.send(
+            Method::Get,
+            "/api/admin/backups/..%2Fjwt_secret",
+            Some(&admin),
+            None
+        )
+        .await
+        .status(),
+        Status::NotFound
+    );
+    let user = token_of(&app.register("yuri").await);
+    assert_eq!(
+        app.send(Method::Post, "/api/admin/backup", Some(&user), None)
+            .await
+            .status(),
+        Status::Forbidden
+    );
+}
+
+fn folio(data: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(args)
+        .env("FOLIO_DATA_DIR", data)
+        .current_dir(data.parent().unwrap())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn restore_refuses_foreign_files_and_running_servers_then_swaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start_with(&data, |cmd| {
+        cmd.env("FOLIO_ADMIN_EMAIL", "root@example.com")
+            .env("FOLIO_ADMIN_USERNAME", "root")
+            .env("FOLIO_ADMIN_PASSWORD", PASSWORD);
+    });
+    let backup_file = dir.path().join("snap.db");
+    let (ok, out) = folio(&data, &["backup", backup_file.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    let (ok, out) = folio(&data, &["restore", backup_file.to_str().unwrap()]);
+    assert!(!ok && out.contains("running"), "{out}");
+    drop(server);
+
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, "not a database at all").unwrap();
+    let (ok, out) = folio(&data, &["restore", junk.to_str().unwrap()]);
+    assert!(!ok && out.contains("junk.db"), "{out}");
+    let other = dir.path().join("other.db");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    let (ok, out) = folio(&data, &["restore", other.to_str().unwrap()]);
+    assert!(!ok && out.contains("not a Folio database"), "{out}");
+
+    // Change the live database, then restore the snapshot: the change is gone
+    // and the previous file is kept aside.
+    let conn = rusqlite::Connection::open(data.join("folio.db")).unwrap();
+    conn.execute("DELETE FROM users", []).unwrap();
+    drop(conn);
+    let (ok, out) = folio(&data, &["restore", backup_file.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    assert!(std::fs::read_dir(&data).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("before-restore")));
+    let conn = rusqlite::Connection::open(data.join("folio.db")).unwrap();
+    let users: i64 = conn
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(users, 1);
+    drop(conn);
+    let _server = Server::start(&data);
+}
