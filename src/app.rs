@@ -15,7 +15,9 @@ use crate::db::{Db, DbError, DbOptions};
 use crate::error::ApiError;
 use crate::http::body::BodyLimit;
 use crate::http::headers::SecurityHeaders;
-use crate::{admin, auth, events, graphql, health, http, openapi, posts, telemetry, users};
+use crate::{
+    admin, auth, events, graphql, health, http, metrics, openapi, posts, telemetry, users,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -132,6 +134,7 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
         }))
         .mount("/", health::routes())
         .mount("/", admin::ui::routes())
+        .mount("/", metrics::routes())
         .mount(
             "/",
             routes![auth::ratelimit::rejected, http::headers::preflight],

@@ -34,6 +34,7 @@ pub struct Inner {
     pub webhooks: Arc<crate::events::dispatcher::Dispatch>,
     pub started: Instant,
     pub requests: crate::telemetry::RequestCounter,
+    pub metrics: crate::metrics::Metrics,
     key_touches: Mutex<HashMap<String, Instant>>,
 }
 
@@ -63,6 +64,7 @@ impl Ctx {
             webhooks: Arc::new(crate::events::dispatcher::Dispatch::default()),
             started: Instant::now(),
             requests: Default::default(),
+            metrics: Default::default(),
             key_touches: Mutex::new(HashMap::new()),
             db,
             config,

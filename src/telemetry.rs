@@ -93,9 +93,7 @@ impl Fairing for RequestLog {
             .map(|r| r.uri.to_string())
             .unwrap_or_else(|| "-".into());
         let status = res.status().code;
-        if let Some(ctx) = req.rocket().state::<crate::ctx::Ctx>() {
-            ctx.requests.record();
-        }
+        let ctx = req.rocket().state::<crate::ctx::Ctx>();
         let duration_ms = meta.started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
             target: "folio::request",
@@ -107,6 +105,11 @@ impl Fairing for RequestLog {
             correlation_id = %meta.correlation_id,
             "request"
         );
+        if let Some(ctx) = ctx {
+            ctx.requests.record();
+            ctx.metrics
+                .request(req.method().as_str(), &route, status, duration_ms / 1000.0);
+        }
     }
 }
 

@@ -228,6 +228,7 @@ impl Fairing for RateLimitFairing {
         };
         req.local_cache(|| Applied(Some(decision)));
         if !decision.allowed {
+            ctx.metrics.rate_limited(decision.policy);
             stash(
                 req,
                 ApiError::RateLimited {

@@ -171,6 +171,7 @@ pub async fn login(
     if ctx.limits.enabled {
         let d = ctx.limits.failed_login.peek(&key);
         if !d.allowed {
+            ctx.metrics.rate_limited("failed_login");
             return Err(ApiError::RateLimited {
                 retry_after: d.retry_after,
             });

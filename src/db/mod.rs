@@ -246,6 +246,12 @@ impl Db {
         self.inner.writer.data_version().await
     }
 
+    /// Read-pool connections (in use, idle).
+    pub fn pool_state(&self) -> (u32, u32) {
+        let s = self.inner.pool.state();
+        (s.connections - s.idle_connections, s.idle_connections)
+    }
+
     /// Counters of the writer (batches, jobs), for metrics.
     pub fn writer_stats(&self) -> &WriterStats {
         self.inner.writer.stats()

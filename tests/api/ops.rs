@@ -152,3 +152,66 @@ fn restore_refuses_foreign_files_and_running_servers_then_swaps() {
     drop(conn);
     let _server = Server::start(&data);
 }
+
+#[rocket::async_test]
+async fn metrics_names_and_labels_after_a_few_requests() {
+    let app = TestApp::with(|c| c.rate_limit.default_requests = 3).await;
+    app.get("/health").await;
+    for _ in 0..4 {
+        app.get("/api/posts").await;
+    }
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), Status::Ok);
+    assert!(res
+        .content_type()
+        .unwrap()
+        .to_string()
+        .starts_with("text/plain"));
+    let text = res.into_string().await.unwrap();
+    for needle in [
+        "folio_build_info{version=",
+        "folio_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1",
+        "folio_http_requests_total{method=\"GET\",route=\"/api/posts?<page>&<limit>&<cursor>&<author_id>&<published>&<sort>\",status=\"200\"} 3",
+        "folio_http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"} 1",
+        "folio_rate_limited_total{policy=\"default\"} 1",
+        "folio_cache_hits_total{cache=\"feed\"}",
+        "folio_cache_entries{cache=\"posts\"}",
+        "folio_db_read_connections{state=\"in_use\"}",
+        "folio_db_write_transactions_total",
+        "folio_events_pending 0",
+        "folio_webhook_deliveries{outcome=\"failed\"} 0",
+        "folio_sse_subscribers 0",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in:\n{text}");
+    }
+    assert!(
+        !text.contains("/api/posts/0190"),
+        "routes are templates, never raw paths"
+    );
+}
+
+#[rocket::async_test]
+async fn metrics_token_is_required_when_set() {
+    let app =
+        TestApp::with(|c| c.metrics.token = folio::config::Secret::new("scrape-secret")).await;
+    assert_eq!(app.get("/metrics").await.status(), Status::Unauthorized);
+    let res = app
+        .client
+        .get("/metrics")
+        .header(rocket::http::Header::new("Authorization", "Bearer wrong"))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    let res = app
+        .client
+        .get("/metrics")
+        .header(rocket::http::Header::new(
+            "Authorization",
+            "Bearer scrape-secret",
+        ))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+}

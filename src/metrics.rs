@@ -1,0 +1,306 @@
+//! `GET /metrics`: Prometheus text format.
+//!
+//! A small registry of our own rather than the `metrics` crates: the series
+//! are few and fixed, request counting must stay cheap on the hot path (a
+//! read lock and an atomic add), and everything else is read at scrape time
+//! from the state that already exists (caches, writer, pool, outbox).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
+
+use rocket::http::{ContentType, Status};
+use rocket::outcome::Outcome;
+use rocket::request::{self, FromRequest};
+use rocket::{get, routes, Request, Route, State};
+
+use crate::ctx::Ctx;
+use crate::error::{ApiError, ApiResult, AuthFailure};
+
+/// Upper bounds of the request-duration histogram, in seconds.
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+#[derive(Default)]
+struct Histogram {
+    buckets: Vec<AtomicU64>,
+    count: AtomicU64,
+    /// Sum in microseconds.
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    fn new() -> Self {
+        Histogram {
+            buckets: BUCKETS.iter().map(|_| AtomicU64::new(0)).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn observe(&self, seconds: f64) {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                self.buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+    }
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: RwLock<HashMap<(String, String, u16), AtomicU64>>,
+    durations: RwLock<HashMap<String, Histogram>>,
+    rate_limited: RwLock<HashMap<&'static str, AtomicU64>>,
+}
+
+fn bump<K: std::hash::Hash + Eq + Clone>(map: &RwLock<HashMap<K, AtomicU64>>, key: &K) {
+    if let Ok(m) = map.read() {
+        if let Some(c) = m.get(key) {
+            c.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    }
+    if let Ok(mut m) = map.write() {
+        m.entry(key.clone())
+            .or_default()
+            .fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Metrics {
+    /// One served request; `route` is the route template, never the raw path.
+    pub fn request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        bump(
+            &self.requests,
+            &(method.to_string(), route.to_string(), status),
+        );
+        if let Ok(m) = self.durations.read() {
+            if let Some(h) = m.get(route) {
+                h.observe(seconds);
+                return;
+            }
+        }
+        if let Ok(mut m) = self.durations.write() {
+            m.entry(route.to_string())
+                .or_insert_with(Histogram::new)
+                .observe(seconds);
+        }
+    }
+
+    pub fn rate_limited(&self, policy: &'static str) {
+        bump(&self.rate_limited, &policy);
+    }
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn proc_status(field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn open_fds() -> Option<usize> {
+    std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
+}
+
+/// Renders every series.
+pub async fn render(ctx: &Ctx) -> String {
+    let mut out = String::with_capacity(8192);
+    let m = &ctx.metrics;
+    let _ = writeln!(
+        out,
+        "# HELP folio_build_info Build information.\n# TYPE folio_build_info gauge"
+    );
+    let _ = writeln!(
+        out,
+        "folio_build_info{{version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+
+    let _ = writeln!(out, "# HELP folio_http_requests_total Requests by method, route template and status.\n# TYPE folio_http_requests_total counter");
+    if let Ok(reqs) = m.requests.read() {
+        let mut rows: Vec<_> = reqs.iter().collect();
+        rows.sort_by(|a, b| a.0.cmp(b.0));
+        for ((method, route, status), n) in rows {
+            let _ = writeln!(
+                out,
+                "folio_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
+                escape(route),
+                n.load(Ordering::Relaxed)
+            );
+        }
+    }
+    let _ = writeln!(out, "# HELP folio_http_request_duration_seconds Request duration by route template.\n# TYPE folio_http_request_duration_seconds histogram");
+    if let Ok(durs) = m.durations.read() {
+        let mut rows: Vec<_> = durs.iter().collect();
+        rows.sort_by(|a, b| a.0.cmp(b.0));
+        for (route, h) in rows {
+            let r = escape(route);
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "folio_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}",
+                    h.buckets[i].load(Ordering::Relaxed)
+                );
+            }
+            let count = h.count.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "folio_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {count}"
+            );
+            let _ = writeln!(
+                out,
+                "folio_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
+                h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+            );
+            let _ = writeln!(
+                out,
+                "folio_http_request_duration_seconds_count{{route=\"{r}\"}} {count}"
+            );
+        }
+    }
+    let _ = writeln!(out, "# HELP folio_rate_limited_total Requests rejected by a rate limit, by policy.\n# TYPE folio_rate_limited_total counter");
+    for policy in ["default", "auth", "failed_login"] {
+        let n = m
+            .rate_limited
+            .read()
+            .ok()
+            .and_then(|r| r.get(policy).map(|c| c.load(Ordering::Relaxed)))
+            .unwrap_or(0);
+        let _ = writeln!(out, "folio_rate_limited_total{{policy=\"{policy}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP folio_cache_hits_total Cache hits by cache.\n# TYPE folio_cache_hits_total counter"
+    );
+    let stats = ctx.caches.stats();
+    for (name, s) in &stats {
+        let _ = writeln!(out, "folio_cache_hits_total{{cache=\"{name}\"}} {}", s.hits);
+    }
+    let _ = writeln!(out, "# HELP folio_cache_misses_total Cache misses by cache.\n# TYPE folio_cache_misses_total counter");
+    for (name, s) in &stats {
+        let _ = writeln!(
+            out,
+            "folio_cache_misses_total{{cache=\"{name}\"}} {}",
+            s.misses
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP folio_cache_entries Entries by cache.\n# TYPE folio_cache_entries gauge"
+    );
+    for (name, s) in &stats {
+        let _ = writeln!(out, "folio_cache_entries{{cache=\"{name}\"}} {}", s.entries);
+    }
+    let (in_use, idle) = ctx.db.pool_state();
+    let _ = writeln!(out, "# HELP folio_db_read_connections Read-pool connections by state.\n# TYPE folio_db_read_connections gauge");
+    let _ = writeln!(out, "folio_db_read_connections{{state=\"in_use\"}} {in_use}\nfolio_db_read_connections{{state=\"idle\"}} {idle}");
+    let w = ctx.db.writer_stats();
+    let _ = writeln!(out, "# HELP folio_db_write_transactions_total Committed write batches (group commits).\n# TYPE folio_db_write_transactions_total counter");
+    let _ = writeln!(
+        out,
+        "folio_db_write_transactions_total {}",
+        w.batches.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(out, "# HELP folio_db_write_jobs_total Write jobs (one per change) run by the writer.\n# TYPE folio_db_write_jobs_total counter");
+    let _ = writeln!(
+        out,
+        "folio_db_write_jobs_total {}",
+        w.jobs.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(out, "# HELP folio_db_write_seconds_total Time spent in write transactions.\n# TYPE folio_db_write_seconds_total counter");
+    let _ = writeln!(
+        out,
+        "folio_db_write_seconds_total {}",
+        w.busy_micros.load(Ordering::Relaxed) as f64 / 1e6
+    );
+    let outcomes = ctx
+        .db
+        .read(|c| {
+            Ok((
+                crate::events::repo::pending_count(c)?,
+                crate::events::webhook_repo::outcome_counts(c)?,
+            ))
+        })
+        .await
+        .unwrap_or((0, Vec::new()));
+    let _ = writeln!(out, "# HELP folio_events_pending Webhook deliveries waiting to be delivered.\n# TYPE folio_events_pending gauge");
+    let _ = writeln!(out, "folio_events_pending {}", outcomes.0);
+    let _ = writeln!(out, "# HELP folio_webhook_deliveries Webhook deliveries by outcome.\n# TYPE folio_webhook_deliveries gauge");
+    for status in ["pending", "delivered", "failed"] {
+        let n = outcomes
+            .1
+            .iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n);
+        let _ = writeln!(out, "folio_webhook_deliveries{{outcome=\"{status}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP folio_sse_subscribers Open /api/events streams.\n# TYPE folio_sse_subscribers gauge");
+    let _ = writeln!(out, "folio_sse_subscribers {}", ctx.hub.subscribers());
+    if let Some(rss) = proc_status("VmRSS:") {
+        let _ = writeln!(out, "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {rss}");
+    }
+    if let Some(fds) = open_fds() {
+        let _ = writeln!(out, "# HELP process_open_fds Open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds {fds}");
+    }
+    let _ = writeln!(out, "# HELP folio_uptime_seconds Seconds since start.\n# TYPE folio_uptime_seconds gauge\nfolio_uptime_seconds {}", ctx.started.elapsed().as_secs());
+    out
+}
+
+/// `metrics.token`, when set, must be presented as a bearer token.
+pub struct MetricsAccess;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for MetricsAccess {
+    type Error = ApiError;
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ApiError> {
+        let Some(ctx) = req.rocket().state::<Ctx>() else {
+            return Outcome::Success(MetricsAccess);
+        };
+        let want = ctx.config.metrics.token.expose();
+        if want.is_empty() {
+            return Outcome::Success(MetricsAccess);
+        }
+        let given = req
+            .headers()
+            .get_one("Authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if crate::auth::principal::constant_time_eq(given.trim().as_bytes(), want.as_bytes()) {
+            Outcome::Success(MetricsAccess)
+        } else {
+            let f = if given.is_empty() {
+                AuthFailure::MissingCredentials
+            } else {
+                AuthFailure::InvalidToken
+            };
+            Outcome::Error(crate::error::stash(req, ApiError::Unauthorized(f)))
+        }
+    }
+}
+
+#[get("/metrics")]
+async fn metrics(
+    ctx: &State<Ctx>,
+    _access: MetricsAccess,
+) -> ApiResult<(Status, (ContentType, String))> {
+    let body = render(ctx).await;
+    let ct =
+        ContentType::new("text", "plain").with_params([("version", "0.0.4"), ("charset", "utf-8")]);
+    Ok((Status::Ok, (ct, body)))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![metrics]
+}
