@@ -157,6 +157,15 @@ fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
         let mut hourly = tokio::time::interval(Duration::from_secs(3600));
         let mut every_second = tokio::time::interval(Duration::from_millis(500));
         let mut seen = ctx.db.data_version().await.unwrap_or(-1);
+        let mut checkpoints = tokio::time::interval(Duration::from_secs(
+            ctx.config.database.checkpoint_interval_seconds.max(1),
+        ));
+        let quiet = Duration::from_secs(ctx.config.database.checkpoint_interval_seconds.max(1));
+        let mut commits = ctx.db.commits();
+        let mut wrote_since_checkpoint = true;
+        let mut last_write = std::time::Instant::now();
+        let mut optimize = tokio::time::interval(Duration::from_secs(6 * 3600));
+        optimize.tick().await;
         let backup_every = ctx.config.backup.interval_minutes;
         let mut backups = tokio::time::interval(Duration::from_secs(60 * backup_every.max(1)));
         backups.tick().await;
@@ -171,6 +180,26 @@ fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
                             ctx.caches.flush();
                             tracing::debug!("another process wrote to the database: caches flushed");
                         }
+                    }
+                }
+                _ = commits.changed() => {
+                    wrote_since_checkpoint = true;
+                    last_write = std::time::Instant::now();
+                }
+                _ = checkpoints.tick() => {
+                    // TRUNCATE waits for readers, so it runs only once writes
+                    // have gone quiet; under load SQLite's automatic passive
+                    // checkpoints and journal_size_limit keep the WAL bounded.
+                    if wrote_since_checkpoint && last_write.elapsed() >= quiet {
+                        match ctx.db.checkpoint().await {
+                            Ok(()) => wrote_since_checkpoint = false,
+                            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+                        }
+                    }
+                }
+                _ = optimize.tick() => {
+                    if let Err(e) = ctx.db.optimize().await {
+                        tracing::warn!(error = %e, "PRAGMA optimize failed");
                     }
                 }
                 _ = backups.tick(), if backup_every > 0 => {

@@ -376,6 +376,8 @@ pub struct DatabaseConfig {
     pub synchronous: Synchronous,
     /// How long a connection waits on a lock before giving up.
     pub busy_timeout_ms: u64,
+    /// Seconds between WAL checkpoints when no writes happened in between.
+    pub checkpoint_interval_seconds: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -385,6 +387,7 @@ impl Default for DatabaseConfig {
             read_pool_size: 8,
             synchronous: Synchronous::Full,
             busy_timeout_ms: 5000,
+            checkpoint_interval_seconds: 30,
         }
     }
 }

@@ -246,6 +246,20 @@ impl Db {
         self.inner.writer.data_version().await
     }
 
+    /// Moves the WAL back into the database and truncates it (when no reader
+    /// holds an old snapshot, else as far as it can).
+    pub async fn checkpoint(&self) -> ApiResult<()> {
+        self.inner
+            .writer
+            .maintenance("PRAGMA wal_checkpoint(TRUNCATE);")
+            .await
+    }
+
+    /// Lets SQLite refresh its query-planner statistics.
+    pub async fn optimize(&self) -> ApiResult<()> {
+        self.inner.writer.maintenance("PRAGMA optimize;").await
+    }
+
     /// Read-pool connections (in use, idle).
     pub fn pool_state(&self) -> (u32, u32) {
         let s = self.inner.pool.state();

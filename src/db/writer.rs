@@ -32,6 +32,8 @@ enum Msg {
     /// Reads `PRAGMA data_version` on the writer's connection: it changes
     /// only when *another* connection (another process) committed.
     DataVersion(oneshot::Sender<i64>),
+    /// Runs SQL outside any transaction (checkpoints, optimize).
+    Maintenance(&'static str, oneshot::Sender<Result<(), String>>),
     Shutdown,
 }
 
@@ -120,6 +122,15 @@ impl Writer {
             .map_err(|_| ApiError::internal("the database writer stopped"))
     }
 
+    pub async fn maintenance(&self, sql: &'static str) -> ApiResult<()> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Msg::Maintenance(sql, reply))?;
+        answer
+            .await
+            .map_err(|_| ApiError::internal("the database writer stopped"))?
+            .map_err(ApiError::internal)
+    }
+
     /// Finishes the queued jobs, then stops the thread and waits for it.
     pub fn shutdown(&self) {
         if self.send(Msg::Shutdown).is_err() {
@@ -150,6 +161,10 @@ fn run(
                 let _ = reply.send(data_version(&conn));
                 continue;
             }
+            Msg::Maintenance(sql, reply) => {
+                let _ = reply.send(conn.execute_batch(sql).map_err(|e| e.to_string()));
+                continue;
+            }
             Msg::Shutdown => break,
         }
         while jobs.len() < MAX_BATCH {
@@ -157,6 +172,9 @@ fn run(
                 Ok(Msg::Job(job)) => jobs.push(job),
                 Ok(Msg::DataVersion(reply)) => {
                     let _ = reply.send(data_version(&conn));
+                }
+                Ok(Msg::Maintenance(sql, reply)) => {
+                    let _ = reply.send(conn.execute_batch(sql).map_err(|e| e.to_string()));
                 }
                 Ok(Msg::Shutdown) => {
                     stop = true;

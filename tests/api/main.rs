@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod cache;
 mod config;
+mod durability;
 mod events;
 mod foundation;
 mod graphql;
