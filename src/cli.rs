@@ -464,6 +464,46 @@ pub fn restore(config: &Config, file: &std::path::Path) -> Result<(), CliError> 
     Ok(())
 }
 
+/// `folio export [--out DIR] [--with-secrets]`.
+pub fn export(config: &Config, out: &std::path::Path, with_secrets: bool) -> Result<(), CliError> {
+    let out = out.to_path_buf();
+    let (users, posts) = offline(config, |ctx| {
+        Box::pin(async move {
+            crate::transfer::export(&ctx.db, &out, with_secrets)
+                .await
+                .map_err(api)
+        })
+    })?;
+    println!("exported {users} users and {posts} posts");
+    if !with_secrets {
+        eprintln!("password hashes were left out (use --with-secrets to keep them)");
+    }
+    Ok(())
+}
+
+/// `folio import DIR`: into an empty database only.
+pub fn import(config: &Config, dir: &std::path::Path) -> Result<(), CliError> {
+    let dir = dir.to_path_buf();
+    let (users, posts, without) = offline(config, |ctx| {
+        Box::pin(async move {
+            // Users without a hash get one nobody knows the password of.
+            let unusable = ctx
+                .hasher
+                .hash(uuid::Uuid::new_v4().to_string())
+                .await
+                .map_err(api)?;
+            crate::transfer::import(&ctx.db, &dir, unusable)
+                .await
+                .map_err(api)
+        })
+    })?;
+    println!("imported {users} users and {posts} posts");
+    if without > 0 {
+        eprintln!("{without} users have no password yet: set one with `folio admin reset-password USER --password-stdin`");
+    }
+    Ok(())
+}
+
 /// `folio config`: the effective configuration, secrets masked.
 pub fn print_config(config: &Config) {
     print!("{}", config.to_masked_toml());

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod posts;
 pub mod telemetry;
+pub mod transfer;
 pub mod users;
 
 pub use config::Config;

@@ -75,6 +75,20 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Export users and posts as JSON Lines (users.jsonl, posts.jsonl).
+    Export {
+        /// Directory to write into (created when missing).
+        #[arg(long, default_value = "export", value_name = "DIR")]
+        out: PathBuf,
+        /// Include password hashes (keep the export as safe as the database).
+        #[arg(long)]
+        with_secrets: bool,
+    },
+    /// Load an export (users.jsonl, posts.jsonl) into an empty database.
+    Import {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Manage administrators (works while the server runs).
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -155,6 +169,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         } => cli::seed(&config, users, posts, published_percent),
         Command::Backup { file } => cli::backup(&config, file.as_deref()),
         Command::Restore { file } => cli::restore(&config, &file),
+        Command::Export { out, with_secrets } => cli::export(&config, &out, with_secrets),
+        Command::Import { dir } => cli::import(&config, &dir),
         Command::Admin(cmd) => match cmd {
             AdminCommand::Create {
                 email, username, ..

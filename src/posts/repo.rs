@@ -362,3 +362,41 @@ pub fn by_authors(
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Every post in creation order (for `folio export`).
+pub fn export_all(conn: &Connection, mut each: impl FnMut(Post) -> ApiResult<()>) -> ApiResult<()> {
+    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY p.created_at, p.id"))?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        each(from_row(r)?)?;
+    }
+    Ok(())
+}
+
+/// Inserts an exported post as it was (for `folio import`).
+pub fn import(conn: &Connection, p: &Post) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO posts (id, author_id, title, slug, content, published, published_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        p.id,
+        p.author_id,
+        p.title,
+        p.slug,
+        p.content,
+        p.published,
+        p.published_at,
+        p.created_at,
+        p.updated_at
+    ])?;
+    Ok(())
+}
+
+pub fn is_empty(conn: &Connection) -> ApiResult<bool> {
+    Ok(conn.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM posts)",
+        [],
+        |r| r.get(0),
+    )?)
+}

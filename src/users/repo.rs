@@ -280,3 +280,37 @@ pub fn by_ids(conn: &Connection, ids: &[String]) -> ApiResult<Vec<User>> {
     let rows = stmt.query_map([list], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Every user with its password hash, in creation order (for `folio export`).
+pub fn export_all(
+    conn: &Connection,
+    mut each: impl FnMut(User, String) -> ApiResult<()>,
+) -> ApiResult<()> {
+    let sql = format!("SELECT {COLUMNS}, password_hash FROM users ORDER BY created_at, id");
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        each(from_row(r)?, r.get(8)?)?;
+    }
+    Ok(())
+}
+
+/// Inserts an exported user as it was (for `folio import`).
+pub fn import(conn: &Connection, u: &User, password_hash: &str) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO users (id, username, email, password_hash, role, disabled, token_version, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        u.id,
+        u.username,
+        u.email,
+        password_hash,
+        u.role.as_str(),
+        u.disabled,
+        u.token_version,
+        u.created_at,
+        u.updated_at
+    ])?;
+    Ok(())
+}

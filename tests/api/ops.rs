@@ -215,3 +215,60 @@ async fn metrics_token_is_required_when_set() {
         .await;
     assert_eq!(res.status(), Status::Ok);
 }
+
+#[test]
+fn export_then_import_into_a_fresh_database_keeps_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ok, out) = folio(&data, &["seed", "--users", "3", "--posts", "25"]);
+    assert!(ok, "{out}");
+    let export = dir.path().join("exp");
+    let (ok, out) = folio(&data, &["export", "--out", export.to_str().unwrap()]);
+    assert!(ok && out.contains("exported 3 users and 25 posts"), "{out}");
+    let users = std::fs::read_to_string(export.join("users.jsonl")).unwrap();
+    assert_eq!(users.lines().count(), 3);
+    assert!(
+        !users.contains("argon2"),
+        "no hashes without --with-secrets"
+    );
+    let (ok, _) = folio(
+        &data,
+        &[
+            "export",
+            "--out",
+            dir.path().join("exp2").to_str().unwrap(),
+            "--with-secrets",
+        ],
+    );
+    assert!(ok);
+    assert!(std::fs::read_to_string(dir.path().join("exp2/users.jsonl"))
+        .unwrap()
+        .contains("argon2id"));
+
+    let fresh = dir.path().join("fresh");
+    let (ok, out) = folio(
+        &fresh,
+        &["import", dir.path().join("exp2").to_str().unwrap()],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = folio(
+        &fresh,
+        &["import", dir.path().join("exp2").to_str().unwrap()],
+    );
+    assert!(!ok && out.contains("not empty"), "{out}");
+    let a = rusqlite::Connection::open(data.join("folio.db")).unwrap();
+    let b = rusqlite::Connection::open(fresh.join("folio.db")).unwrap();
+    for q in ["SELECT group_concat(id || username || email || password_hash, ',') FROM (SELECT * FROM users ORDER BY id)", "SELECT group_concat(id || slug || title || content || published || coalesce(published_at, ''), ',') FROM (SELECT * FROM posts ORDER BY id)"] {
+        let x: String = a.query_row(q, [], |r| r.get(0)).unwrap();
+        let y: String = b.query_row(q, [], |r| r.get(0)).unwrap();
+        assert_eq!(x, y, "{q}");
+    }
+    let fts: i64 = b
+        .query_row(
+            "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH 'rust OR sqlite OR cache'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(fts > 0, "imported posts are searchable");
+}
