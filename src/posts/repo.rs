@@ -287,17 +287,23 @@ pub fn search(
     limit: u32,
     offset: u64,
 ) -> ApiResult<Vec<Hit>> {
+    // Rank first, on rowids alone; only the page's rows then get their
+    // snippet and joined columns (a snippet for every match is what makes a
+    // common term slow).
     let sql = format!(
-        "SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
+        "WITH top AS (
+            SELECT rowid AS rid, bm25(posts_fts, 10.0, 1.0) AS score FROM posts_fts
+            WHERE posts_fts MATCH ?1 AND rowid >= ?2
+            ORDER BY score, rowid DESC LIMIT ?3 OFFSET ?4)
+         SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
             p.published, p.published_at, p.created_at, p.updated_at,
-            -bm25(posts_fts, 10.0, 1.0) AS score,
+            -top.score,
             snippet(posts_fts, -1, '{MARK_OPEN}', '{MARK_CLOSE}', '…', 16)
-         FROM posts_fts
-         JOIN posts p ON p.rowid = posts_fts.rowid
+         FROM top
+         JOIN posts_fts ON posts_fts.rowid = top.rid AND posts_fts MATCH ?1
+         JOIN posts p ON p.rowid = top.rid
          JOIN users u ON u.id = p.author_id
-         WHERE posts_fts MATCH ?1 AND posts_fts.rowid >= ?2
-         ORDER BY bm25(posts_fts, 10.0, 1.0), p.rowid DESC
-         LIMIT ?3 OFFSET ?4"
+         ORDER BY top.score, top.rid DESC"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
