@@ -1,0 +1,2 @@
+-- Plain GET of the URL given on the wrk command line.
+dofile(os.getenv("BENCH_DIR") .. "/report.lua")
