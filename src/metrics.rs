@@ -51,10 +51,18 @@ impl Histogram {
     }
 }
 
+/// Everything counted for one route template.
+struct RouteSeries {
+    /// (method, status) → count. Few entries; a linear scan beats hashing.
+    counts: std::sync::Mutex<Vec<(&'static str, u16, u64)>>,
+    duration: Histogram,
+}
+
 #[derive(Default)]
 pub struct Metrics {
-    requests: RwLock<HashMap<(String, String, u16), AtomicU64>>,
-    durations: RwLock<HashMap<String, Histogram>>,
+    /// Route template → its series; looked up by `&str`, so the hot path
+    /// allocates nothing once a route has been seen.
+    routes: RwLock<HashMap<String, RouteSeries>>,
     rate_limited: RwLock<HashMap<&'static str, AtomicU64>>,
 }
 
@@ -72,23 +80,48 @@ fn bump<K: std::hash::Hash + Eq + Clone>(map: &RwLock<HashMap<K, AtomicU64>>, ke
     }
 }
 
+fn method_name(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PATCH" => "PATCH",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+impl RouteSeries {
+    fn record(&self, method: &'static str, status: u16, seconds: f64) {
+        self.duration.observe(seconds);
+        if let Ok(mut c) = self.counts.lock() {
+            match c.iter_mut().find(|(m, s, _)| *m == method && *s == status) {
+                Some(entry) => entry.2 += 1,
+                None => c.push((method, status, 1)),
+            }
+        }
+    }
+}
+
 impl Metrics {
     /// One served request; `route` is the route template, never the raw path.
     pub fn request(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        bump(
-            &self.requests,
-            &(method.to_string(), route.to_string(), status),
-        );
-        if let Ok(m) = self.durations.read() {
-            if let Some(h) = m.get(route) {
-                h.observe(seconds);
+        let method = method_name(method);
+        if let Ok(m) = self.routes.read() {
+            if let Some(series) = m.get(route) {
+                series.record(method, status, seconds);
                 return;
             }
         }
-        if let Ok(mut m) = self.durations.write() {
+        if let Ok(mut m) = self.routes.write() {
             m.entry(route.to_string())
-                .or_insert_with(Histogram::new)
-                .observe(seconds);
+                .or_insert_with(|| RouteSeries {
+                    counts: std::sync::Mutex::new(Vec::new()),
+                    duration: Histogram::new(),
+                })
+                .record(method, status, seconds);
         }
     }
 
@@ -114,6 +147,10 @@ fn open_fds() -> Option<usize> {
     std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
 }
 
+/// A route's series copied out for rendering: template, (method, status,
+/// count)s, bucket counts, count, sum in microseconds.
+type RouteSnapshot = (String, Vec<(&'static str, u16, u64)>, Vec<u64>, u64, u64);
+
 /// Renders every series.
 pub async fn render(ctx: &Ctx) -> String {
     let mut out = String::with_capacity(8192);
@@ -129,46 +166,66 @@ pub async fn render(ctx: &Ctx) -> String {
     );
 
     let _ = writeln!(out, "# HELP folio_http_requests_total Requests by method, route template and status.\n# TYPE folio_http_requests_total counter");
-    if let Ok(reqs) = m.requests.read() {
-        let mut rows: Vec<_> = reqs.iter().collect();
-        rows.sort_by(|a, b| a.0.cmp(b.0));
-        for ((method, route, status), n) in rows {
+    let routes: Vec<RouteSnapshot> = match m.routes.read() {
+        Ok(r) => {
+            let mut rows: Vec<_> = r
+                .iter()
+                .map(|(route, s)| {
+                    let counts = s.counts.lock().map(|c| c.clone()).unwrap_or_default();
+                    let buckets = s
+                        .duration
+                        .buckets
+                        .iter()
+                        .map(|b| b.load(Ordering::Relaxed))
+                        .collect();
+                    (
+                        route.clone(),
+                        counts,
+                        buckets,
+                        s.duration.count.load(Ordering::Relaxed),
+                        s.duration.sum_micros.load(Ordering::Relaxed),
+                    )
+                })
+                .collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            rows
+        }
+        Err(_) => Vec::new(),
+    };
+    for (route, counts, _, _, _) in &routes {
+        let mut counts = counts.clone();
+        counts.sort();
+        for (method, status, n) in counts {
             let _ = writeln!(
                 out,
-                "folio_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
-                escape(route),
-                n.load(Ordering::Relaxed)
+                "folio_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                escape(route)
             );
         }
     }
     let _ = writeln!(out, "# HELP folio_http_request_duration_seconds Request duration by route template.\n# TYPE folio_http_request_duration_seconds histogram");
-    if let Ok(durs) = m.durations.read() {
-        let mut rows: Vec<_> = durs.iter().collect();
-        rows.sort_by(|a, b| a.0.cmp(b.0));
-        for (route, h) in rows {
-            let r = escape(route);
-            for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "folio_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}",
-                    h.buckets[i].load(Ordering::Relaxed)
-                );
-            }
-            let count = h.count.load(Ordering::Relaxed);
+    for (route, _, buckets, count, sum) in &routes {
+        let r = escape(route);
+        for (i, b) in BUCKETS.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "folio_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {count}"
-            );
-            let _ = writeln!(
-                out,
-                "folio_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
-                h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
-            );
-            let _ = writeln!(
-                out,
-                "folio_http_request_duration_seconds_count{{route=\"{r}\"}} {count}"
+                "folio_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}",
+                buckets[i]
             );
         }
+        let _ = writeln!(
+            out,
+            "folio_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            out,
+            "folio_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
+            *sum as f64 / 1e6
+        );
+        let _ = writeln!(
+            out,
+            "folio_http_request_duration_seconds_count{{route=\"{r}\"}} {count}"
+        );
     }
     let _ = writeln!(out, "# HELP folio_rate_limited_total Requests rejected by a rate limit, by policy.\n# TYPE folio_rate_limited_total counter");
     for policy in ["default", "auth", "failed_login"] {
