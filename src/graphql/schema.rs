@@ -369,6 +369,7 @@ impl QueryRoot {
                 author_id: author_id.as_ref().map(|a| a.as_str()),
                 published,
                 offset: Some(offset),
+                without_total: true,
                 ..Default::default()
             },
         )

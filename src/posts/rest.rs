@@ -30,7 +30,7 @@ async fn list(
         author_id,
         published,
         sort,
-        offset: None,
+        ..Default::default()
     };
     let body = service::list_body(ctx, caller.0.as_ref(), params).await?;
     Ok(RawJson(body.as_ref().clone()))

@@ -93,6 +93,9 @@ pub struct ListParams<'a> {
     pub sort: Option<&'a str>,
     /// A raw offset (GraphQL's `offset`), instead of `page`.
     pub offset: Option<u64>,
+    /// Skip the `COUNT` behind `pagination.total` (GraphQL returns a bare
+    /// list, and the count is most of an uncached page's cost).
+    pub without_total: bool,
 }
 
 /// A page of posts with the contract's `pagination` object.
@@ -157,6 +160,7 @@ pub async fn list(
         return Err(ApiError::Validation(problems));
     };
     let by_cursor = params.cursor.is_some();
+    let counted = !by_cursor && !params.without_total;
 
     // An author id that is not a UUID names nobody: an empty list.
     let author_id = match author_raw {
@@ -187,10 +191,10 @@ pub async fn list(
         .db
         .read(move |c| {
             let rows = repo::list(c, &filter, sort, limit + 1, offset, after.as_ref())?;
-            let total = if by_cursor {
-                None
-            } else {
+            let total = if counted {
                 Some(repo::count(c, &filter)?)
+            } else {
+                None
             };
             Ok((rows, total))
         })

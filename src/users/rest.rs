@@ -144,7 +144,7 @@ async fn posts_of(
             author_id: Some(&user.id),
             published,
             sort,
-            offset: None,
+            ..Default::default()
         },
     )
     .await?;
