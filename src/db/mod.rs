@@ -119,7 +119,8 @@ fn apply_pragmas(conn: &Connection, opts: &DbOptions) -> rusqlite::Result<()> {
     conn.execute_batch(&format!(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA journal_size_limit = 67108864;",
         opts.synchronous.pragma()
-    ))
+    ))?;
+    crate::posts::rank::register(conn)
 }
 
 /// Opens a read-write connection with Folio's pragmas (used by the writer,

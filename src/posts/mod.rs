@@ -3,6 +3,7 @@
 pub mod cursor;
 pub mod model;
 pub mod query;
+pub mod rank;
 pub mod repo;
 pub mod rest;
 pub mod search;

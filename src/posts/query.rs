@@ -88,12 +88,28 @@ enum Token {
     Or,
 }
 
+/// A parsed search: the FTS5 expression and its phrases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fts5Query {
+    /// The whole `MATCH` expression.
+    pub expr: String,
+    /// Each phrase of `expr` as a `MATCH` expression of its own, in the order
+    /// FTS5 numbers them (the order they appear in `expr`), with whether it
+    /// is an exclusion.
+    pub phrases: Vec<(String, bool)>,
+}
+
 /// Converts search-box text into a safe FTS5 `MATCH` expression.
 ///
 /// ```text
 /// foo "a b" bar* OR baz -qux  =>  ("foo" AND "a b" AND ("bar"* OR "baz")) NOT "qux"
 /// ```
 pub fn to_fts5(input: &str) -> Result<String, QueryError> {
+    parse_query(input).map(|q| q.expr)
+}
+
+/// [`to_fts5`], also listing the phrases (for ranking).
+pub fn parse_query(input: &str) -> Result<Fts5Query, QueryError> {
     if input.chars().nth(MAX_QUERY_CHARS).is_some() {
         return Err(QueryError::TooLong);
     }
@@ -112,14 +128,21 @@ pub fn to_fts5(input: &str) -> Result<String, QueryError> {
         })
         .collect::<Vec<_>>()
         .join(" AND ");
-    Ok(match excluded.as_slice() {
+    let expr = match excluded.as_slice() {
         [] => positive,
         [single] => format!("({positive}) NOT {}", render(single)),
         many => format!(
             "({positive}) NOT ({})",
             many.iter().map(render).collect::<Vec<_>>().join(" OR ")
         ),
-    })
+    };
+    let phrases = groups
+        .iter()
+        .flatten()
+        .map(|t| (render(t), false))
+        .chain(excluded.iter().map(|t| (render(t), true)))
+        .collect();
+    Ok(Fts5Query { expr, phrases })
 }
 
 /// Splits the input into terms and `OR` operators, dropping terms with
@@ -232,6 +255,26 @@ mod tests {
             Ok(expr) => expr,
             Err(e) => panic!("{input:?} failed: {e}"),
         }
+    }
+
+    #[test]
+    fn phrases_are_listed_in_expression_order() {
+        let q = parse_query("foo \"a b\" bar* OR baz -qux").unwrap();
+        assert_eq!(
+            q.expr,
+            r#"("foo" AND "a b" AND ("bar"* OR "baz")) NOT "qux""#
+        );
+        let phrases: Vec<(&str, bool)> = q.phrases.iter().map(|(p, x)| (p.as_str(), *x)).collect();
+        assert_eq!(
+            phrases,
+            [
+                ("\"foo\"", false),
+                ("\"a b\"", false),
+                ("\"bar\"*", false),
+                ("\"baz\"", false),
+                ("\"qux\"", true)
+            ]
+        );
     }
 
     fn db() -> Connection {

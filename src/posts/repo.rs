@@ -259,68 +259,110 @@ pub const MARK_CLOSE: char = '\u{2}';
 /// newest this-many matches so a query matching everything stays fast.
 pub const SEARCH_CAP: u64 = 10_000;
 
-/// Counts matches of an FTS5 expression, up to `SEARCH_CAP + 1`.
-pub fn search_count(conn: &Connection, expr: &str) -> ApiResult<u64> {
-    Ok(conn
+/// How many posts match an FTS5 expression, capped at `SEARCH_CAP + 1`, and
+/// — when more than `SEARCH_CAP` do — the smallest rowid among the newest
+/// `SEARCH_CAP` matches (ranking stops there). For a common term this is a
+/// single pass over the newest matches.
+pub fn search_window(conn: &Connection, expr: &str) -> ApiResult<(u64, Option<i64>)> {
+    let edge: Vec<i64> = conn
         .prepare_cached(
-            "SELECT count(*) FROM (SELECT 1 FROM posts_fts WHERE posts_fts MATCH ?1 LIMIT ?2)",
+            "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1
+             ORDER BY rowid DESC LIMIT 2 OFFSET ?2",
         )?
-        .query_row(params![expr, SEARCH_CAP as i64 + 1], |r| r.get::<_, i64>(0))? as u64)
+        .query_map(params![expr, SEARCH_CAP as i64 - 1], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(match edge.as_slice() {
+        [floor, _] => (SEARCH_CAP + 1, Some(*floor)),
+        [_] => (SEARCH_CAP, None),
+        _ => {
+            let n: i64 = conn
+                .prepare_cached(
+                    "SELECT count(*) FROM (SELECT 1 FROM posts_fts WHERE posts_fts MATCH ?1 LIMIT ?2)",
+                )?
+                .query_row(params![expr, SEARCH_CAP as i64], |r| r.get(0))?;
+            (n.max(0) as u64, None)
+        }
+    })
 }
 
-/// The smallest rowid among the newest `SEARCH_CAP` matches, when there are
-/// more matches than that.
-pub fn search_floor(conn: &Connection, expr: &str) -> ApiResult<Option<i64>> {
-    Ok(conn
+/// Up to this many rows, a phrase's document frequency is counted exactly.
+pub const DF_EXACT: i64 = 2_000;
+
+/// How many indexed posts contain `phrase` (a one-phrase MATCH expression),
+/// for BM25's IDF: exact up to [`DF_EXACT`]; above, estimated from how
+/// densely the newest `DF_EXACT` matches sit in the rowid space, so the work
+/// stays bounded however common the phrase is.
+pub fn document_frequency(conn: &Connection, phrase: &str) -> ApiResult<i64> {
+    let (n, lowest): (i64, Option<i64>) = conn
         .prepare_cached(
-            "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+            "SELECT count(*), min(rid) FROM (SELECT rowid AS rid FROM posts_fts
+             WHERE posts_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2)",
         )?
-        .query_row(params![expr, SEARCH_CAP as i64 - 1], |r| r.get(0))
-        .optional()?)
+        .query_row(params![phrase, DF_EXACT], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let Some(lowest) = lowest.filter(|_| n >= DF_EXACT) else {
+        return Ok(n);
+    };
+    let (first, last): (Option<i64>, Option<i64>) = conn
+        // Two subqueries: SQLite answers a lone min() or max() from the end
+        // of the b-tree, but both in one SELECT scan the table.
+        .prepare_cached("SELECT (SELECT min(rowid) FROM posts), (SELECT max(rowid) FROM posts)")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok(n);
+    };
+    let window = (last - lowest + 1).max(1) as f64;
+    let all = (last - first + 1).max(1) as f64;
+    Ok((n as f64 * all / window).round() as i64)
 }
 
-/// Ranked hits (title weighs 10× content) among rowids ≥ `floor`.
+/// Ranked hits (title weighs 10× content) among rowids ≥ `floor`; `dfs`
+/// holds the document frequency of each phrase of `expr` (see
+/// [`super::rank`]).
 pub fn search(
     conn: &Connection,
     expr: &str,
+    dfs: &[i64],
     floor: i64,
     limit: u32,
     offset: u64,
 ) -> ApiResult<Vec<Hit>> {
     // Rank first, on rowids alone; only the page's rows then get their
     // snippet and joined columns (a snippet for every match is what makes a
-    // common term slow).
+    // common term slow). CROSS JOIN fixes the join order: left to itself the
+    // planner may scan every match of the expression as the outer loop and
+    // look each one up in `top`, which at 1M posts costs half a second.
+    let df_args: String = (0..dfs.len()).map(|i| format!(", ?{}", i + 5)).collect();
     let sql = format!(
         "WITH top AS (
-            SELECT rowid AS rid, bm25(posts_fts, 10.0, 1.0) AS score FROM posts_fts
-            WHERE posts_fts MATCH ?1 AND rowid >= ?2
-            ORDER BY score, rowid DESC LIMIT ?3 OFFSET ?4)
+            SELECT posts_fts.rowid AS rid, folio_rank(posts_fts, d.sz{df_args}) AS score
+            FROM posts_fts CROSS JOIN posts_fts_docsize d ON d.id = posts_fts.rowid
+            WHERE posts_fts MATCH ?1 AND posts_fts.rowid >= ?2
+            ORDER BY score, rid DESC LIMIT ?3 OFFSET ?4)
          SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
             p.published, p.published_at, p.created_at, p.updated_at,
             -top.score,
             snippet(posts_fts, -1, '{MARK_OPEN}', '{MARK_CLOSE}', '…', 16)
          FROM top
-         JOIN posts_fts ON posts_fts.rowid = top.rid AND posts_fts MATCH ?1
-         JOIN posts p ON p.rowid = top.rid
-         JOIN users u ON u.id = p.author_id
+         CROSS JOIN posts_fts ON posts_fts.rowid = top.rid AND posts_fts MATCH ?1
+         CROSS JOIN posts p ON p.rowid = top.rid
+         CROSS JOIN users u ON u.id = p.author_id
          ORDER BY top.score, top.rid DESC"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![
-            expr,
-            floor,
-            i64::from(limit),
-            offset.min(i64::MAX as u64) as i64
-        ],
-        |r| {
-            Ok(Hit {
-                post: from_row(r)?,
-                rank: r.get(10)?,
-                snippet: r.get(11)?,
-            })
-        },
-    )?;
+    let mut args: Vec<SqlValue> = vec![
+        SqlValue::Text(expr.to_string()),
+        SqlValue::Integer(floor),
+        SqlValue::Integer(i64::from(limit)),
+        SqlValue::Integer(offset.min(i64::MAX as u64) as i64),
+    ];
+    args.extend(dfs.iter().map(|&df| SqlValue::Integer(df)));
+    let rows = stmt.query_map(params_from_iter(args), |r| {
+        Ok(Hit {
+            post: from_row(r)?,
+            rank: r.get(10)?,
+            snippet: r.get(11)?,
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -405,4 +447,88 @@ pub fn is_empty(conn: &Connection) -> ApiResult<bool> {
         [],
         |r| r.get(0),
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 12,000 published posts: `common` in every one, `tenth` in every
+    /// tenth, `rare` in three.
+    fn big() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::migrate::run(&mut conn, &crate::db::migrate::embedded().unwrap()).unwrap();
+        crate::posts::rank::register(&conn).unwrap();
+        conn.execute(
+            "INSERT INTO users (id, username, email, password_hash) VALUES ('u', 'u', 'u@x', 'x')",
+            [],
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO posts (id, author_id, title, slug, content, published, published_at)
+                     VALUES (?1, 'u', 'post', ?1, ?2, 1, '2026-01-01T00:00:00Z')",
+                )
+                .unwrap();
+            for i in 0..12_000 {
+                let mut content = format!("common words {i}");
+                if i % 10 == 0 {
+                    content.push_str(" tenth");
+                }
+                if i % 5_000 == 7 {
+                    content.push_str(" rare");
+                }
+                stmt.execute(params![format!("p{i}"), content]).unwrap();
+            }
+        }
+        tx.commit().unwrap();
+        conn
+    }
+
+    #[test]
+    fn window_counts_to_the_cap_and_finds_the_floor() {
+        let conn = big();
+        let (count, floor) = search_window(&conn, "\"common\"").unwrap();
+        assert_eq!(count, SEARCH_CAP + 1);
+        // rowids 1..=12000: the newest 10,000 start at 2001.
+        assert_eq!(floor, Some(2_001));
+        assert_eq!(search_window(&conn, "\"tenth\"").unwrap(), (1_200, None));
+        assert_eq!(search_window(&conn, "\"rare\"").unwrap(), (3, None));
+        assert_eq!(search_window(&conn, "\"absent\"").unwrap(), (0, None));
+    }
+
+    #[test]
+    fn document_frequency_is_exact_when_small_and_close_when_large() {
+        let conn = big();
+        assert_eq!(document_frequency(&conn, "\"rare\"").unwrap(), 3);
+        assert_eq!(document_frequency(&conn, "\"tenth\"").unwrap(), 1_200);
+        let common = document_frequency(&conn, "\"common\"").unwrap();
+        assert!((11_500..=12_500).contains(&common), "{common}");
+    }
+
+    #[test]
+    fn search_ranks_only_above_the_floor() {
+        let conn = big();
+        let hits = search(
+            &conn,
+            "\"common\" AND \"tenth\"",
+            &[12_000, 1_200],
+            2_001,
+            100,
+            0,
+        )
+        .unwrap();
+        assert_eq!(hits.len(), 100);
+        assert!(hits.iter().all(|h| h.snippet.contains(MARK_OPEN)));
+        // Equal scores: newest first, all from the window.
+        let mut ids: Vec<u32> = hits
+            .iter()
+            .map(|h| h.post.id.trim_start_matches('p').parse().unwrap())
+            .collect();
+        assert!(ids.iter().all(|&i| i >= 2_000 && i % 10 == 0), "{ids:?}");
+        ids.dedup();
+        assert_eq!(ids.len(), 100);
+    }
 }

@@ -80,20 +80,27 @@ pub fn rounded(rank: f64) -> f64 {
 
 /// Parses `q` and runs the search for one page (REST and GraphQL).
 pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outcome> {
-    let expr = query::to_fts5(q).map_err(|e| match e {
+    let parsed = query::parse_query(q).map_err(|e| match e {
         QueryError::Empty => ApiError::validation("q", "has nothing searchable in it"),
         QueryError::TooLong => ApiError::validation("q", e.to_string()),
     })?;
     let result = ctx
         .db
         .read(move |c| {
-            let count = repo::search_count(c, &expr)?;
-            let floor = if count > SEARCH_CAP {
-                repo::search_floor(c, &expr)?.unwrap_or(i64::MIN)
-            } else {
-                i64::MIN
-            };
-            let hits = repo::search(c, &expr, floor, limit, offset)?;
+            let expr = &parsed.expr;
+            let (count, floor) = repo::search_window(c, expr)?;
+            let floor = floor.unwrap_or(i64::MIN);
+            let mut dfs = Vec::with_capacity(parsed.phrases.len());
+            for (phrase, excluded) in &parsed.phrases {
+                dfs.push(match (excluded, parsed.phrases.len()) {
+                    // An excluded phrase never occurs in a hit: its IDF is moot.
+                    (true, _) => 0,
+                    // A lone phrase's matches are its documents.
+                    (false, 1) if count <= SEARCH_CAP => count as i64,
+                    (false, _) => repo::document_frequency(c, phrase)?,
+                });
+            }
+            let hits = repo::search(c, expr, &dfs, floor, limit, offset)?;
             Ok((count, hits))
         })
         .await;

@@ -1,0 +1,428 @@
+//! `folio_rank()`: an FTS5 auxiliary function computing the same BM25 score
+//! as FTS5's built-in `bm25()`, except that the caller supplies each phrase's
+//! document frequency.
+//!
+//! Why: `bm25()` learns how many rows contain each phrase by running the
+//! phrase over the whole index (`xQueryPhrase`) once per statement. For a
+//! term in every one of 1M posts that scan alone takes ~40–60 ms, however few
+//! candidates are ranked. [`super::repo::document_frequency`] finds the same
+//! figure exactly for phrases in up to a few thousand rows and estimates it
+//! from the newest matches' density above that, with bounded work; for very
+//! common phrases the estimate does not even matter, since BM25's IDF floors
+//! at a tiny constant once a phrase is in half the rows.
+//!
+//! Called as `folio_rank(posts_fts, sz, df_0, df_1, …)`: `sz` is the row's
+//! `posts_fts_docsize.sz` (FTS5's per-row token counts, one varint per
+//! column; joining it in is cheaper than asking FTS5 per row, which runs a
+//! statement each time; NULL falls back to asking), then one document
+//! frequency per phrase of the MATCH expression, in the order the phrases
+//! appear in it. Like `bm25()`, it returns the negated score: lower is
+//! better.
+//!
+//! This is the only `unsafe` code in Folio: SQLite's FTS5 extension API is
+//! C, and rusqlite does not wrap auxiliary functions. Every pointer used here
+//! comes from SQLite for the duration of the call.
+#![allow(unsafe_code)]
+
+use std::ffi::{c_int, c_void};
+use std::ptr;
+
+use rusqlite::{ffi, Connection};
+
+/// The weights of the `title` and `content` columns.
+pub const COLUMN_WEIGHTS: [f64; 2] = [10.0, 1.0];
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
+
+/// Registers `folio_rank` on a connection (every pooled connection gets it).
+pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+    let api = fts5_api(conn)?;
+    // SAFETY: `api` is the live fts5_api of this connection's database handle
+    // (checked non-null); the name is a NUL-terminated static string.
+    let rc = unsafe {
+        match (*api).xCreateFunction {
+            Some(create) => create(
+                api,
+                c"folio_rank".as_ptr(),
+                ptr::null_mut(),
+                Some(folio_rank),
+                None,
+            ),
+            None => ffi::SQLITE_MISUSE,
+        }
+    };
+    check(rc, "registering folio_rank")
+}
+
+fn check(rc: c_int, what: &str) -> rusqlite::Result<()> {
+    if rc == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(rusqlite::Error::SqliteFailure(
+            ffi::Error::new(rc),
+            Some(format!("{what} failed")),
+        ))
+    }
+}
+
+/// The connection's `fts5_api`, obtained the documented way: `SELECT
+/// fts5(?1)` with a pointer bound as type "fts5_api_ptr".
+fn fts5_api(conn: &Connection) -> rusqlite::Result<*mut ffi::fts5_api> {
+    let mut api: *mut ffi::fts5_api = ptr::null_mut();
+    // SAFETY: the statement is prepared, used and finalized here on the
+    // connection's own handle; `api` outlives the statement.
+    let rc = unsafe {
+        let db = conn.handle();
+        let mut stmt: *mut ffi::sqlite3_stmt = ptr::null_mut();
+        let rc = ffi::sqlite3_prepare_v2(
+            db,
+            c"SELECT fts5(?1)".as_ptr(),
+            -1,
+            &mut stmt,
+            ptr::null_mut(),
+        );
+        if rc != ffi::SQLITE_OK {
+            return check(rc, "preparing SELECT fts5(?1)").map(|_| api);
+        }
+        let mut rc = ffi::sqlite3_bind_pointer(
+            stmt,
+            1,
+            (&mut api as *mut *mut ffi::fts5_api).cast::<c_void>(),
+            c"fts5_api_ptr".as_ptr(),
+            None,
+        );
+        if rc == ffi::SQLITE_OK {
+            rc = ffi::sqlite3_step(stmt);
+            if rc == ffi::SQLITE_ROW || rc == ffi::SQLITE_DONE {
+                rc = ffi::SQLITE_OK;
+            }
+        }
+        let fin = ffi::sqlite3_finalize(stmt);
+        if rc == ffi::SQLITE_OK {
+            fin
+        } else {
+            rc
+        }
+    };
+    check(rc, "looking up the FTS5 API")?;
+    if api.is_null() {
+        return check(ffi::SQLITE_ERROR, "looking up the FTS5 API (no FTS5)").map(|_| api);
+    }
+    Ok(api)
+}
+
+/// Per-statement constants, kept with `xSetAuxdata`.
+struct Constants {
+    idf: Vec<f64>,
+    avgdl: f64,
+}
+
+/// BM25's inverse document frequency, floored like FTS5's.
+pub fn idf(rows: i64, df: i64) -> f64 {
+    let (n, df) = (rows as f64, df.clamp(0, rows.max(0)) as f64);
+    let idf = ((n - df + 0.5) / (df + 0.5)).ln();
+    if idf <= 0.0 {
+        1e-6
+    } else {
+        idf
+    }
+}
+
+unsafe extern "C" fn drop_constants(p: *mut c_void) {
+    if !p.is_null() {
+        // SAFETY: `p` came from `Box::into_raw` in `constants` below and
+        // SQLite calls this exactly once.
+        drop(unsafe { Box::from_raw(p.cast::<Constants>()) });
+    }
+}
+
+/// Reads (or computes and stores) the statement's constants.
+///
+/// SAFETY: `api`, `fts` and `vals` are the arguments SQLite passed to the
+/// auxiliary function call in progress.
+unsafe fn constants<'a>(
+    api: &ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    n_val: c_int,
+    vals: *mut *mut ffi::sqlite3_value,
+) -> Result<&'a Constants, c_int> {
+    let (Some(get), Some(set), Some(phrases), Some(rows), Some(total)) = (
+        api.xGetAuxdata,
+        api.xSetAuxdata,
+        api.xPhraseCount,
+        api.xRowCount,
+        api.xColumnTotalSize,
+    ) else {
+        return Err(ffi::SQLITE_MISUSE);
+    };
+    // SAFETY (whole block): calls into the FTS5 API with the context SQLite
+    // handed us; `vals` holds `n_val` values.
+    unsafe {
+        let existing = get(fts, 0).cast::<Constants>();
+        if !existing.is_null() {
+            return Ok(&*existing);
+        }
+        // One frequency per phrase is the contract; should FTS5 ever see a
+        // different number of phrases, rank with a neutral IDF rather than
+        // fail the search.
+        let matched = n_val == phrases(fts) + 1;
+        let mut n_rows: i64 = 0;
+        let rc = rows(fts, &mut n_rows);
+        if rc != ffi::SQLITE_OK {
+            return Err(rc);
+        }
+        let mut tokens: i64 = 0;
+        let rc = total(fts, -1, &mut tokens);
+        if rc != ffi::SQLITE_OK {
+            return Err(rc);
+        }
+        let avgdl = if n_rows > 0 {
+            (tokens as f64 / n_rows as f64).max(1.0)
+        } else {
+            1.0
+        };
+        let n_phrase = phrases(fts).max(0) as usize;
+        let idf = (0..n_phrase)
+            .map(|i| {
+                if matched {
+                    idf(n_rows, ffi::sqlite3_value_int64(*vals.add(i + 1)))
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let boxed = Box::into_raw(Box::new(Constants { idf, avgdl }));
+        let rc = set(fts, boxed.cast::<c_void>(), Some(drop_constants));
+        if rc != ffi::SQLITE_OK {
+            // xSetAuxdata calls the destructor itself when it fails.
+            return Err(rc);
+        }
+        Ok(&*boxed)
+    }
+}
+
+unsafe extern "C" fn folio_rank(
+    api: *const ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    ctx: *mut ffi::sqlite3_context,
+    n_val: c_int,
+    vals: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: SQLite passes a valid API table, context and `n_val` values
+    // for the duration of this call.
+    unsafe {
+        match score(&*api, fts, n_val, vals) {
+            Ok(s) => ffi::sqlite3_result_double(ctx, -s),
+            Err(rc) => ffi::sqlite3_result_error_code(ctx, rc),
+        }
+    }
+}
+
+/// SAFETY: as for [`constants`].
+unsafe fn score(
+    api: &ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    n_val: c_int,
+    vals: *mut *mut ffi::sqlite3_value,
+) -> Result<f64, c_int> {
+    let (Some(inst_count), Some(inst), Some(column_size)) =
+        (api.xInstCount, api.xInst, api.xColumnSize)
+    else {
+        return Err(ffi::SQLITE_MISUSE);
+    };
+    // SAFETY: see the function's contract.
+    let k = unsafe { constants(api, fts, n_val, vals)? };
+    let mut freq = vec![0.0_f64; k.idf.len()];
+    // SAFETY: FTS5 API calls on the current row of the cursor.
+    unsafe {
+        let mut n_inst: c_int = 0;
+        let rc = inst_count(fts, &mut n_inst);
+        if rc != ffi::SQLITE_OK {
+            return Err(rc);
+        }
+        for i in 0..n_inst {
+            let (mut phrase, mut col, mut off) = (0, 0, 0);
+            let rc = inst(fts, i, &mut phrase, &mut col, &mut off);
+            if rc != ffi::SQLITE_OK {
+                return Err(rc);
+            }
+            let w = COLUMN_WEIGHTS.get(col as usize).copied().unwrap_or(1.0);
+            if let Some(f) = freq.get_mut(phrase as usize) {
+                *f += w;
+            }
+        }
+        let d = match row_tokens(n_val, vals) {
+            Some(t) => t as f64,
+            None => {
+                let mut tokens: c_int = 0;
+                let rc = column_size(fts, -1, &mut tokens);
+                if rc != ffi::SQLITE_OK {
+                    return Err(rc);
+                }
+                f64::from(tokens)
+            }
+        };
+        Ok(freq
+            .iter()
+            .zip(&k.idf)
+            .map(|(f, idf)| idf * (f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * d / k.avgdl)))
+            .sum())
+    }
+}
+
+/// The row's token count from its `sz` argument, when that is a blob.
+///
+/// SAFETY: `vals` holds `n_val` values of the call in progress.
+unsafe fn row_tokens(n_val: c_int, vals: *mut *mut ffi::sqlite3_value) -> Option<u64> {
+    if n_val < 1 {
+        return None;
+    }
+    // SAFETY: index 0 < n_val; a blob's pointer and length come together
+    // from SQLite and stay valid until the value changes (not during this).
+    let blob = unsafe {
+        let v = *vals;
+        if ffi::sqlite3_value_type(v) != ffi::SQLITE_BLOB {
+            return None;
+        }
+        let p = ffi::sqlite3_value_blob(v).cast::<u8>();
+        let n = usize::try_from(ffi::sqlite3_value_bytes(v)).ok()?;
+        if p.is_null() {
+            return None;
+        }
+        std::slice::from_raw_parts(p, n)
+    };
+    sum_varints(blob)
+}
+
+/// Sums the SQLite-style varints (as FTS5 writes them) in `blob`; `None`
+/// when one is cut short.
+pub fn sum_varints(mut blob: &[u8]) -> Option<u64> {
+    let mut total = 0u64;
+    while !blob.is_empty() {
+        let mut v = 0u64;
+        let mut i = 0;
+        loop {
+            let b = *blob.get(i)?;
+            if i == 8 {
+                v = (v << 8) | u64::from(b);
+                i += 1;
+                break;
+            }
+            v = (v << 7) | u64::from(b & 0x7f);
+            i += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        total = total.saturating_add(v);
+        blob = &blob[i..];
+    }
+    Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        register(&conn).unwrap();
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE posts_fts USING fts5(title, content,
+                 tokenize = 'porter unicode61 remove_diacritics 2');
+             INSERT INTO posts_fts (title, content) VALUES
+                 ('rust server', 'a small rust backend with sqlite'),
+                 ('cooking', 'rust on a cast iron pan, and some sqlite jokes'),
+                 ('sqlite notes', 'wal mode, checkpoints and a server'),
+                 ('rust rust rust', 'rust'),
+                 ('gardening', 'tomatoes and beans, nothing else at all here');",
+        )
+        .unwrap();
+        conn
+    }
+
+    /// With exact document frequencies, folio_rank is bm25(10, 1).
+    #[test]
+    fn equals_bm25_given_exact_frequencies() {
+        let conn = db();
+        for (expr, phrases) in [
+            ("\"rust\"", vec!["\"rust\""]),
+            (
+                "\"rust\" AND (\"sqlite\" OR \"server\")",
+                vec!["\"rust\"", "\"sqlite\"", "\"server\""],
+            ),
+            ("(\"sqlite\") NOT \"rust\"", vec!["\"sqlite\"", "\"rust\""]),
+        ] {
+            let dfs: Vec<i64> = phrases
+                .iter()
+                .map(|p| {
+                    conn.query_row(
+                        "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?1",
+                        [p],
+                        |r| r.get(0),
+                    )
+                    .unwrap()
+                })
+                .collect();
+            let args: String = (0..dfs.len()).map(|i| format!(", ?{}", i + 2)).collect();
+            let sql = format!(
+                "SELECT posts_fts.rowid, bm25(posts_fts, 10.0, 1.0), folio_rank(posts_fts, d.sz{args}),
+                        folio_rank(posts_fts, NULL{args})
+                 FROM posts_fts JOIN posts_fts_docsize d ON d.id = posts_fts.rowid
+                 WHERE posts_fts MATCH ?1 ORDER BY posts_fts.rowid"
+            );
+            let mut values: Vec<rusqlite::types::Value> = vec![expr.to_string().into()];
+            values.extend(dfs.iter().map(|&d| d.into()));
+            let mut stmt = conn.prepare(&sql).unwrap();
+            let rows: Vec<(i64, f64, f64, f64)> = stmt
+                .query_map(rusqlite::params_from_iter(values), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(!rows.is_empty(), "{expr} matched nothing");
+            for (rowid, bm25, ours, asked) in rows {
+                assert!(
+                    (bm25 - ours).abs() < 1e-9,
+                    "{expr} row {rowid}: {bm25} vs {ours}"
+                );
+                assert!(
+                    (ours - asked).abs() < 1e-12,
+                    "{expr} row {rowid}: sz vs xColumnSize"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_number_of_frequencies_still_ranks() {
+        let conn = db();
+        let ranks: Vec<f64> = conn
+            .prepare(
+                "SELECT folio_rank(posts_fts, NULL) FROM posts_fts WHERE posts_fts MATCH 'rust'",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let n = ranks.len();
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn varints_are_summed() {
+        assert_eq!(sum_varints(&[]), Some(0));
+        assert_eq!(sum_varints(&[3, 40]), Some(43));
+        assert_eq!(sum_varints(&[0x81, 0x00, 5]), Some(133));
+        assert_eq!(sum_varints(&[0x81]), None);
+    }
+
+    #[test]
+    fn idf_floors_like_fts5() {
+        assert_eq!(idf(100, 60), 1e-6);
+        assert!((idf(100, 1) - (99.5f64 / 1.5).ln()).abs() < 1e-12);
+        assert!(idf(100, 500) > 0.0);
+    }
+}
