@@ -360,18 +360,19 @@ pub fn seed(config: &Config, users: u32, posts: u64, published_pct: u8) -> Resul
     let author_ids: Vec<String> = runtime
         .block_on(db.write(move |c| {
             let mut ids = Vec::new();
-            let mut stmt = c.prepare(
-                "INSERT INTO users (id, username, email, password_hash) VALUES (?1, ?2, ?3, ?4)",
-            )?;
             for _ in 0..users {
                 let id = crate::users::model::new_id();
                 let tag = &id[id.len() - 12..];
-                stmt.execute(rusqlite::params![
-                    id,
-                    format!("seed_{tag}"),
-                    format!("seed_{tag}@example.com"),
-                    hash
-                ])?;
+                crate::users::repo::insert_seed(
+                    c,
+                    &crate::users::repo::NewUser {
+                        id: &id,
+                        username: &format!("seed_{tag}"),
+                        email: &format!("seed_{tag}@example.com"),
+                        password_hash: &hash,
+                        role: crate::users::model::Role::User,
+                    },
+                )?;
                 ids.push(id);
             }
             Ok(ids)
@@ -400,14 +401,20 @@ pub fn seed(config: &Config, users: u32, posts: u64, published_pct: u8) -> Resul
         }
         runtime
             .block_on(db.write(move |c| {
-                let mut stmt = c.prepare_cached(
-                    "INSERT INTO posts (id, author_id, title, slug, content, published, published_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?6 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END)",
-                )?;
                 for (title, content, published, author, n) in rows {
                     let id = crate::users::model::new_id();
                     let slug = format!("{}-{n}", crate::posts::model::slugify(&title));
-                    stmt.execute(rusqlite::params![id, author, title, slug, content, published])?;
+                    crate::posts::repo::insert(
+                        c,
+                        &crate::posts::repo::NewPost {
+                            id: &id,
+                            author_id: &author,
+                            title: &title,
+                            slug: &slug,
+                            content: &content,
+                            published,
+                        },
+                    )?;
                 }
                 Ok(())
             }))

@@ -33,8 +33,10 @@ pub async fn stats(ctx: &Ctx, who: &Principal) -> ApiResult<Value> {
     let (users, (posts, published)) = ctx
         .db
         .read(|c| {
-            let users: i64 = c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
-            Ok((users, crate::posts::repo::counts(c)?))
+            Ok((
+                crate::users::repo::total(c)?,
+                crate::posts::repo::counts(c)?,
+            ))
         })
         .await?;
     let cache = ctx.caches.totals();

@@ -1,7 +1,7 @@
 //! Recording events inside the writer's transaction: if the change commits,
 //! its event exists; if it rolls back, so does the event.
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::error::ApiResult;
@@ -9,14 +9,12 @@ use crate::error::ApiResult;
 /// Records one event; call it inside the same `Db::write` job as the change.
 pub fn record(conn: &Connection, kind: &str, data: &Value) -> ApiResult<String> {
     let id = uuid::Uuid::now_v7().hyphenated().to_string();
-    conn.prepare_cached(
-        "INSERT INTO events (id, type, occurred_at, data) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![
-        id,
+    super::repo::insert(
+        conn,
+        &id,
         kind,
-        crate::clock::now_string(),
-        data.to_string()
-    ])?;
+        &crate::clock::now_string(),
+        &data.to_string(),
+    )?;
     Ok(id)
 }

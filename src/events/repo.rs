@@ -1,4 +1,4 @@
-//! All SQL for reading the outbox (writing is `outbox::record`).
+//! All SQL for the outbox (events are recorded through `outbox::record`).
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -37,6 +37,21 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
         occurred_at: r.get(3)?,
         data: r.get(4)?,
     })
+}
+
+/// Stores one event; `outbox::record` picks its id and time.
+pub fn insert(
+    conn: &Connection,
+    id: &str,
+    kind: &str,
+    occurred_at: &str,
+    data: &str,
+) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO events (id, type, occurred_at, data) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, kind, occurred_at, data])?;
+    Ok(())
 }
 
 pub fn after(conn: &Connection, seq: i64, limit: u32) -> ApiResult<Vec<EventRow>> {

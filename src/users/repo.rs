@@ -81,6 +81,23 @@ pub fn insert(conn: &Connection, new: &NewUser<'_>) -> ApiResult<User> {
     by_id(conn, new.id)?.ok_or_else(|| ApiError::internal("inserted user vanished"))
 }
 
+/// Inserts a user without `insert`'s uniqueness check or read-back (the
+/// table's constraints still apply), for `folio seed`'s bulk loads: the
+/// statement is cached, so call it in a loop inside one write.
+pub fn insert_seed(conn: &Connection, new: &NewUser<'_>) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO users (id, username, email, password_hash, role) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        new.id,
+        new.username,
+        new.email,
+        new.password_hash,
+        new.role.as_str()
+    ])?;
+    Ok(())
+}
+
 pub fn by_id(conn: &Connection, id: &str) -> ApiResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
     Ok(conn
@@ -158,6 +175,11 @@ pub fn set_profile(
 
 pub fn delete(conn: &Connection, id: &str) -> ApiResult<bool> {
     Ok(conn.execute("DELETE FROM users WHERE id = ?1", [id])? > 0)
+}
+
+/// Every user, for the admin dashboard.
+pub fn total(conn: &Connection) -> ApiResult<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
 }
 
 /// Enabled admins.
