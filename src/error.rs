@@ -31,6 +31,62 @@ impl FieldError {
     }
 }
 
+/// Collects the field errors of one input so that every problem is reported
+/// at once, as one `validation_failed` error.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, problem: FieldError) {
+        self.0.push(problem);
+    }
+
+    /// The checked value, or `None` after recording its problem.
+    pub fn check<T>(&mut self, checked: Result<T, FieldError>) -> Option<T> {
+        checked.map_err(|e| self.push(e)).ok()
+    }
+
+    /// For an optional field: `None` when it is absent or fails its check
+    /// (the problem recorded).
+    pub fn check_optional<T>(&mut self, checked: Option<Result<T, FieldError>>) -> Option<T> {
+        self.check(checked.transpose()).flatten()
+    }
+
+    /// Like [`Problems::check`] for checks that answer an [`ApiError`]: a
+    /// validation error's field errors are recorded, any other error dropped.
+    pub fn check_all<T>(&mut self, checked: ApiResult<T>) -> Option<T> {
+        checked
+            .map_err(|e| {
+                if let ApiError::Validation(d) = e {
+                    self.0.extend(d)
+                }
+            })
+            .ok()
+    }
+
+    /// `Err(validation_failed)` with every recorded problem, if there are any.
+    pub fn into_result(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+
+    /// `value` when there are no problems and it is there, else the
+    /// validation error with every recorded problem.
+    pub fn into_value<T>(self, value: Option<T>) -> ApiResult<T> {
+        match value {
+            Some(v) if self.0.is_empty() => Ok(v),
+            _ => Err(ApiError::Validation(self.0)),
+        }
+    }
+}
+
 /// The `401` codes of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthFailure {
@@ -286,3 +342,38 @@ pub fn take_stashed(req: &Request<'_>) -> Option<ApiError> {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_keep_every_field_error_in_order() {
+        let mut problems = Problems::new();
+        assert_eq!(problems.check(Ok::<_, FieldError>(1)), Some(1));
+        assert_eq!(problems.check::<u8>(Err(FieldError::new("a", "bad"))), None);
+        assert_eq!(problems.check_optional::<u8>(None), None);
+        assert_eq!(
+            problems.check_all::<u8>(Err(ApiError::Validation(vec![
+                FieldError::new("b", "bad"),
+                FieldError::new("c", "bad"),
+            ]))),
+            None
+        );
+        let err = problems.into_value(Some(1)).unwrap_err();
+        let fields: Vec<&str> = err
+            .details()
+            .unwrap()
+            .iter()
+            .map(|d| d.field.as_str())
+            .collect();
+        assert_eq!(fields, ["a", "b", "c"]);
+        assert_eq!(err.code(), "validation_failed");
+    }
+
+    #[test]
+    fn no_problems_pass_the_value_through() {
+        assert_eq!(Problems::new().into_value(Some(7)).ok(), Some(7));
+        assert!(Problems::new().into_result().is_ok());
+    }
+}

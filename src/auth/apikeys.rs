@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::principal::Principal;
 use super::repo::{self, ApiKeyRow};
 use crate::ctx::Ctx;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, Problems};
 
 pub const KEY_PREFIX: &str = "folio_";
 const RANDOM_CHARS: usize = 43;
@@ -111,15 +111,13 @@ pub async fn create(
     if !who.is_admin() {
         return Err(ApiError::forbidden());
     }
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     let name = name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         problems.push(FieldError::new("name", "must be 1 to 100 characters"));
     }
-    let scopes = Scopes::parse(scopes).map_err(|e| problems.push(e)).ok();
-    let Some(scopes) = scopes.filter(|_| problems.is_empty()) else {
-        return Err(ApiError::Validation(problems));
-    };
+    let scopes = problems.check(Scopes::parse(scopes));
+    let scopes = problems.into_value(scopes)?;
     let key = generate();
     let row = ApiKeyRow {
         id: crate::users::model::new_id(),

@@ -10,7 +10,7 @@ use time::Duration;
 use super::principal::Principal;
 use super::repo::{self, NewRefresh};
 use crate::ctx::Ctx;
-use crate::error::{ApiError, ApiResult, AuthFailure, FieldError};
+use crate::error::{ApiError, ApiResult, AuthFailure, FieldError, Problems};
 use crate::users::model::{new_id, Email, Role, User, Username};
 use crate::users::{repo as users_repo, service as users_service};
 
@@ -39,20 +39,11 @@ pub struct NewAccount {
 
 /// A new account's fields, validated together so every problem is reported.
 pub fn validate_account(input: &NewAccount) -> ApiResult<(Email, Username)> {
-    let mut problems = Vec::new();
-    let email = Email::parse(&input.email)
-        .map_err(|e| problems.push(e))
-        .ok();
-    let username = Username::parse(&input.username)
-        .map_err(|e| problems.push(e))
-        .ok();
-    if let Err(e) = super::password::check_strength(&input.password, "password") {
-        problems.push(e);
-    }
-    match (email, username) {
-        (Some(e), Some(u)) if problems.is_empty() => Ok((e, u)),
-        _ => Err(ApiError::Validation(problems)),
-    }
+    let mut problems = Problems::new();
+    let email = problems.check(Email::parse(&input.email));
+    let username = problems.check(Username::parse(&input.username));
+    problems.check(super::password::check_strength(&input.password, "password"));
+    problems.into_value(email.zip(username))
 }
 
 fn random_token() -> String {
@@ -330,7 +321,7 @@ pub async fn change_password(
         .read(move |c| users_repo::password_hash(c, &lookup))
         .await?
         .ok_or_else(|| ApiError::not_found("User"))?;
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     if !ctx.hasher.verify(current.clone(), Some(stored)).await? {
         problems.push(FieldError::new("current_password", "is not correct"));
     }
@@ -342,9 +333,7 @@ pub async fn change_password(
             "must differ from the current password",
         ));
     }
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
-    }
+    problems.into_result()?;
     let hash = ctx.hasher.hash(new).await?;
     let life = lifetimes(ctx);
     let user_id = id.clone();

@@ -10,7 +10,7 @@ use super::sse::EVENT_TYPES;
 use super::webhook_repo::{self as repo, Delivery, Webhook};
 use crate::auth::Principal;
 use crate::ctx::Ctx;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use crate::http::list::Page;
 use crate::users::model::parse_id;
 
@@ -147,9 +147,9 @@ pub async fn create(
     secret: Option<String>,
 ) -> ApiResult<(Webhook, String)> {
     admin(who)?;
-    let mut problems = Vec::new();
-    let url = check_url(ctx, url).map_err(|e| problems.push(e)).ok();
-    let events = check_events(events).map_err(|e| problems.push(e)).ok();
+    let mut problems = Problems::new();
+    let url = problems.check(check_url(ctx, url));
+    let events = problems.check(check_events(events));
     let secret = match secret {
         Some(s) if s.len() < 16 || s.len() > 256 => {
             problems.push(FieldError::new("secret", "must be 16 to 256 characters"));
@@ -158,9 +158,7 @@ pub async fn create(
         Some(s) => Some(s),
         None => Some(generate_secret()),
     };
-    let (Some(url), Some(events), Some(secret)) = (url, events, secret) else {
-        return Err(ApiError::Validation(problems));
-    };
+    let ((url, events), secret) = problems.into_value(url.zip(events).zip(secret))?;
     let id = crate::users::model::new_id();
     let key = secret.clone();
     let hook = ctx
@@ -197,22 +195,10 @@ pub async fn update(
     enabled: Option<bool>,
 ) -> ApiResult<Webhook> {
     let hook = get(ctx, who, raw).await?;
-    let mut problems = Vec::new();
-    let url = url
-        .map(|u| check_url(ctx, &u))
-        .transpose()
-        .map_err(|e| problems.push(e))
-        .ok()
-        .flatten();
-    let events = events
-        .map(|e| check_events(&e))
-        .transpose()
-        .map_err(|e| problems.push(e))
-        .ok()
-        .flatten();
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
-    }
+    let mut problems = Problems::new();
+    let url = problems.check_optional(url.map(|u| check_url(ctx, &u)));
+    let events = problems.check_optional(events.map(|e| check_events(&e)));
+    problems.into_result()?;
     let id = hook.id.clone();
     let updated = ctx
         .db

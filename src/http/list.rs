@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiResult, FieldError, Problems};
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
@@ -17,7 +17,7 @@ pub struct Page {
 
 impl Page {
     pub fn parse(page: Option<&str>, limit: Option<&str>) -> ApiResult<Page> {
-        let mut problems = Vec::new();
+        let mut problems = Problems::new();
         let page = match page {
             None => 1,
             Some(p) => match p.trim().parse::<u32>() {
@@ -28,15 +28,9 @@ impl Page {
                 }
             },
         };
-        let limit = parse_limit(limit).unwrap_or_else(|e| {
-            problems.push(e);
-            DEFAULT_LIMIT
-        });
-        if problems.is_empty() {
-            Ok(Page { page, limit })
-        } else {
-            Err(ApiError::Validation(problems))
-        }
+        let limit = problems.check(parse_limit(limit)).unwrap_or(DEFAULT_LIMIT);
+        problems.into_result()?;
+        Ok(Page { page, limit })
     }
 
     pub fn offset(&self) -> u64 {

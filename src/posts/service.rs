@@ -12,7 +12,7 @@ use super::repo::{self, After, ListFilter, NewPost};
 use crate::auth::Principal;
 use crate::cache::CachedPost;
 use crate::ctx::Ctx;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use crate::events::outbox;
 use crate::http::etag::{etag_of, Preconditions};
 use crate::http::list::{parse_limit, Page};
@@ -118,26 +118,17 @@ pub async fn list(
     viewer: Option<&Principal>,
     params: ListParams<'_>,
 ) -> ApiResult<PostPage> {
-    let mut problems = Vec::new();
-    let published = PublishedFilter::parse(params.published)
-        .map_err(|e| problems.push(e))
+    let mut problems = Problems::new();
+    let published = problems
+        .check(PublishedFilter::parse(params.published))
         .unwrap_or(PublishedFilter::Published);
-    let sort = PostSort::parse(params.sort, published)
-        .map_err(|e| problems.push(e))
+    let sort = problems
+        .check(PostSort::parse(params.sort, published))
         .unwrap_or(PostSort::PublishedDesc);
     let page = if params.cursor.is_some() {
-        parse_limit(params.limit)
-            .map(|limit| Page { page: 1, limit })
-            .map_err(|e| problems.push(e))
-            .ok()
+        problems.check(parse_limit(params.limit).map(|limit| Page { page: 1, limit }))
     } else {
-        Page::parse(params.page, params.limit)
-            .map_err(|e| {
-                if let ApiError::Validation(d) = e {
-                    problems.extend(d)
-                }
-            })
-            .ok()
+        problems.check_all(Page::parse(params.page, params.limit))
     };
     let author_raw = params.author_id.map(str::trim).filter(|a| !a.is_empty());
     let binding = format!(
@@ -147,18 +138,10 @@ pub async fn list(
         author_raw.unwrap_or("")
     );
     let after = match params.cursor {
-        Some(c) => cursor::decode(&binding, c)
-            .map_err(|e| {
-                if let ApiError::Validation(d) = e {
-                    problems.extend(d)
-                }
-            })
-            .ok(),
+        Some(c) => problems.check_all(cursor::decode(&binding, c)),
         None => None,
     };
-    let Some(page) = page.filter(|_| problems.is_empty()) else {
-        return Err(ApiError::Validation(problems));
-    };
+    let page = problems.into_value(page)?;
     let by_cursor = params.cursor.is_some();
     let counted = !by_cursor && !params.without_total;
 
@@ -294,21 +277,10 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
     if !may_write {
         return Err(ApiError::forbidden());
     }
-    let mut problems = Vec::new();
-    let title = model::check_title(&input.title)
-        .map_err(|e| problems.push(e))
-        .ok();
-    let content = model::check_content(&input.content)
-        .map_err(|e| problems.push(e))
-        .ok();
-    let slug = input
-        .slug
-        .as_deref()
-        .map(model::check_slug)
-        .transpose()
-        .map_err(|e| problems.push(e))
-        .ok()
-        .flatten();
+    let mut problems = Problems::new();
+    let title = problems.check(model::check_title(&input.title));
+    let content = problems.check(model::check_content(&input.content));
+    let slug = problems.check_optional(input.slug.as_deref().map(model::check_slug));
     let author_id = match (input.author_id.as_deref(), who.user_id()) {
         (None, Some(me)) => Some(me.to_string()),
         (None, None) => {
@@ -331,12 +303,7 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
             }
         },
     };
-    let (Some(title), Some(content), Some(author_id)) = (title, content, author_id) else {
-        return Err(ApiError::Validation(problems));
-    };
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
-    }
+    let ((title, content), author_id) = problems.into_value(title.zip(content).zip(author_id))?;
     let published = input.published.unwrap_or(false);
     let post = ctx
         .db
@@ -404,34 +371,11 @@ pub async fn update(
     pre: &Preconditions,
 ) -> ApiResult<Post> {
     let id = parse_id(raw_id).ok_or_else(|| ApiError::not_found("Post"))?;
-    let mut problems = Vec::new();
-    let title = input
-        .title
-        .as_deref()
-        .map(model::check_title)
-        .transpose()
-        .map_err(|e| problems.push(e))
-        .ok()
-        .flatten();
-    let content = input
-        .content
-        .as_deref()
-        .map(model::check_content)
-        .transpose()
-        .map_err(|e| problems.push(e))
-        .ok()
-        .flatten();
-    let slug = input
-        .slug
-        .as_deref()
-        .map(model::check_slug)
-        .transpose()
-        .map_err(|e| problems.push(e))
-        .ok()
-        .flatten();
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
-    }
+    let mut problems = Problems::new();
+    let title = problems.check_optional(input.title.as_deref().map(model::check_title));
+    let content = problems.check_optional(input.content.as_deref().map(model::check_content));
+    let slug = problems.check_optional(input.slug.as_deref().map(model::check_slug));
+    problems.into_result()?;
     let who = who.clone();
     let pre = pre.clone();
     let target = id.clone();

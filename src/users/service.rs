@@ -8,7 +8,7 @@ use super::model::{new_id, parse_id, Email, Role, User, Username};
 use super::repo::{self, NewUser, UserSort};
 use crate::auth::Principal;
 use crate::ctx::Ctx;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use crate::events::outbox;
 use crate::http::etag::etag_of;
 use crate::http::list::Page;
@@ -107,12 +107,8 @@ pub async fn list_users(
     who: &Principal,
     params: ListParams<'_>,
 ) -> ApiResult<(Vec<User>, Page, u64)> {
-    let mut problems = Vec::new();
-    let page = Page::parse(params.page, params.limit).map_err(|e| {
-        if let ApiError::Validation(d) = e {
-            problems.extend(d)
-        }
-    });
+    let mut problems = Problems::new();
+    let page = problems.check_all(Page::parse(params.page, params.limit));
     let sort = match params.sort.map(str::trim) {
         None | Some("-created_at") => UserSort::CreatedDesc,
         Some("created_at") => UserSort::CreatedAsc,
@@ -130,10 +126,7 @@ pub async fn list_users(
     if search.is_some_and(|s| s.chars().count() > 255) {
         problems.push(FieldError::new("search", "must be at most 255 characters"));
     }
-    let page = match page {
-        Ok(p) if problems.is_empty() => p,
-        _ => return Err(ApiError::Validation(problems)),
-    };
+    let page = problems.into_value(page)?;
     let with_email = who.can_read_all();
     let search = search.map(str::to_string);
     let offset = params.offset.unwrap_or_else(|| page.offset());
@@ -167,22 +160,13 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreateUser) -> ApiResult<
         username: input.username,
         password: input.password,
     };
-    let mut problems = Vec::new();
-    let validated = crate::auth::service::validate_account(&account).map_err(|e| {
-        if let ApiError::Validation(d) = e {
-            problems.extend(d)
-        }
-    });
+    let mut problems = Problems::new();
+    let validated = problems.check_all(crate::auth::service::validate_account(&account));
     let role = match input.role.as_deref() {
-        Some(r) if who.is_admin() => Role::parse(r).map_err(|e| problems.push(e)).ok(),
+        Some(r) if who.is_admin() => problems.check(Role::parse(r)),
         _ => Some(Role::User),
     };
-    let (Ok((email, username)), Some(role)) = (validated, role) else {
-        return Err(ApiError::Validation(problems));
-    };
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
-    }
+    let ((email, username), role) = problems.into_value(validated.zip(role))?;
     let hash = ctx.hasher.hash(account.password).await?;
     ctx.db
         .write(move |c| insert_user(c, &email, &username, &hash, role))
@@ -226,39 +210,16 @@ pub async fn update(
         get(ctx, &id).await?;
         return Err(ApiError::forbidden());
     }
-    let mut problems = Vec::new();
-    let username = input
-        .username
-        .as_deref()
-        .map(Username::parse)
-        .transpose()
-        .map_err(|e| problems.push(e))
-        .ok()
-        .flatten();
-    let email = input
-        .email
-        .as_deref()
-        .map(Email::parse)
-        .transpose()
-        .map_err(|e| problems.push(e))
-        .ok()
-        .flatten();
+    let mut problems = Problems::new();
+    let username = problems.check_optional(input.username.as_deref().map(Username::parse));
+    let email = problems.check_optional(input.email.as_deref().map(Email::parse));
     let (role, disabled) = if who.is_admin() {
-        let role = input
-            .role
-            .as_deref()
-            .map(Role::parse)
-            .transpose()
-            .map_err(|e| problems.push(e))
-            .ok()
-            .flatten();
+        let role = problems.check_optional(input.role.as_deref().map(Role::parse));
         (role, input.disabled)
     } else {
         (None, None)
     };
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
-    }
+    problems.into_result()?;
     let viewer = who.clone();
     let target_id = id.clone();
     let (user, name_changed) = ctx
