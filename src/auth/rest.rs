@@ -14,6 +14,9 @@ use crate::http::request::Browser;
 
 pub const REFRESH_COOKIE: &str = "folio_refresh";
 
+/// The refresh cookie is sent to the auth routes only.
+const REFRESH_COOKIE_PATH: &str = "/api/auth";
+
 #[derive(Deserialize)]
 pub struct RegisterBody {
     email: String,
@@ -63,7 +66,7 @@ pub fn session_json(s: Session, browser: Browser, jar: &CookieJar<'_>, ctx: &Ctx
             Cookie::build((REFRESH_COOKIE, s.refresh_token))
                 .http_only(true)
                 .same_site(SameSite::Strict)
-                .path("/api/auth")
+                .path(REFRESH_COOKIE_PATH)
                 .secure(browser.secure)
                 .max_age(max_age),
         );
@@ -71,6 +74,11 @@ pub fn session_json(s: Session, browser: Browser, jar: &CookieJar<'_>, ctx: &Ctx
         body["refresh_token"] = json!(s.refresh_token);
     }
     body
+}
+
+/// Tells a browser to drop its refresh cookie.
+fn forget_refresh_cookie(jar: &CookieJar<'_>) {
+    jar.remove(Cookie::build(REFRESH_COOKIE).path(REFRESH_COOKIE_PATH));
 }
 
 /// The refresh token from the body, else from the cookie.
@@ -119,7 +127,7 @@ async fn refresh(
         Ok(s) => Ok(session_json(s, browser, jar, ctx)),
         Err(e) => {
             if browser.enabled {
-                jar.remove(Cookie::build(REFRESH_COOKIE).path("/api/auth"));
+                forget_refresh_cookie(jar);
             }
             Err(e)
         }
@@ -133,7 +141,7 @@ async fn logout(
     jar: &CookieJar<'_>,
 ) -> ApiResult<Status> {
     let token = presented_refresh(body.0, jar)?;
-    jar.remove(Cookie::build(REFRESH_COOKIE).path("/api/auth"));
+    forget_refresh_cookie(jar);
     service::logout(ctx, &token).await?;
     Ok(Status::NoContent)
 }
@@ -141,7 +149,7 @@ async fn logout(
 #[post("/logout-all")]
 async fn logout_all(ctx: &State<Ctx>, who: Principal, jar: &CookieJar<'_>) -> ApiResult<Status> {
     service::logout_all(ctx, &who).await?;
-    jar.remove(Cookie::build(REFRESH_COOKIE).path("/api/auth"));
+    forget_refresh_cookie(jar);
     Ok(Status::NoContent)
 }
 

@@ -56,6 +56,18 @@ struct CreateBody {
     author_id: Option<String>,
 }
 
+impl From<CreateBody> for CreatePost {
+    fn from(b: CreateBody) -> Self {
+        CreatePost {
+            title: b.title,
+            content: b.content,
+            slug: b.slug,
+            published: b.published,
+            author_id: b.author_id,
+        }
+    }
+}
+
 fn post_body(post: &super::model::Post) -> String {
     serde_json::json!({ "post": post.json() }).to_string()
 }
@@ -66,19 +78,7 @@ async fn create(
     who: Principal,
     body: JsonBody<CreateBody>,
 ) -> ApiResult<Created> {
-    let b = body.into_inner();
-    let post = service::create(
-        ctx,
-        &who,
-        CreatePost {
-            title: b.title,
-            content: b.content,
-            slug: b.slug,
-            published: b.published,
-            author_id: b.author_id,
-        },
-    )
-    .await?;
+    let post = service::create(ctx, &who, body.into_inner().into()).await?;
     Ok(Created {
         location: format!("/api/posts/{}", post.id),
         body: post_body(&post),
@@ -92,6 +92,16 @@ struct UpdateBody {
     slug: Option<String>,
 }
 
+impl From<UpdateBody> for UpdatePost {
+    fn from(b: UpdateBody) -> Self {
+        UpdatePost {
+            title: b.title,
+            content: b.content,
+            slug: b.slug,
+        }
+    }
+}
+
 #[patch("/posts/<id>", data = "<body>")]
 async fn update(
     ctx: &State<Ctx>,
@@ -100,19 +110,7 @@ async fn update(
     body: JsonBody<UpdateBody>,
     pre: Preconditions,
 ) -> ApiResult<Tagged> {
-    let b = body.into_inner();
-    let post = service::update(
-        ctx,
-        &who,
-        id,
-        UpdatePost {
-            title: b.title,
-            content: b.content,
-            slug: b.slug,
-        },
-        &pre,
-    )
-    .await?;
+    let post = service::update(ctx, &who, id, body.into_inner().into(), &pre).await?;
     Ok(Tagged::new(post_body(&post), &Preconditions::default()))
 }
 

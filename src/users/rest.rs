@@ -45,24 +45,24 @@ struct CreateBody {
     role: Option<String>,
 }
 
+impl From<CreateBody> for CreateUser {
+    fn from(b: CreateBody) -> Self {
+        CreateUser {
+            email: b.email,
+            username: b.username,
+            password: b.password,
+            role: b.role,
+        }
+    }
+}
+
 #[post("/users", data = "<body>")]
 async fn create(
     ctx: &State<Ctx>,
     who: Principal,
     body: JsonBody<CreateBody>,
 ) -> ApiResult<Created> {
-    let b = body.into_inner();
-    let user = service::create(
-        ctx,
-        &who,
-        CreateUser {
-            email: b.email,
-            username: b.username,
-            password: b.password,
-            role: b.role,
-        },
-    )
-    .await?;
+    let user = service::create(ctx, &who, body.into_inner().into()).await?;
     Ok(Created {
         location: format!("/api/users/{}", user.id),
         body: json!({"user": service::view(Some(&who), &user)}).to_string(),
@@ -89,6 +89,17 @@ struct UpdateBody {
     disabled: Option<bool>,
 }
 
+impl From<UpdateBody> for UpdateUser {
+    fn from(b: UpdateBody) -> Self {
+        UpdateUser {
+            username: b.username,
+            email: b.email,
+            role: b.role,
+            disabled: b.disabled,
+        }
+    }
+}
+
 #[patch("/users/<id>", data = "<body>")]
 async fn update(
     ctx: &State<Ctx>,
@@ -97,20 +108,8 @@ async fn update(
     body: JsonBody<UpdateBody>,
     pre: Preconditions,
 ) -> ApiResult<Tagged> {
-    let b = body.into_inner();
-    let user = service::update(
-        ctx,
-        &who,
-        id,
-        UpdateUser {
-            username: b.username,
-            email: b.email,
-            role: b.role,
-            disabled: b.disabled,
-        },
-        pre.if_match.clone(),
-    )
-    .await?;
+    let input = body.into_inner().into();
+    let user = service::update(ctx, &who, id, input, pre.if_match.clone()).await?;
     let (body, etag) = service::body_and_etag(Some(&who), &user);
     Ok(Tagged::with_etag(body, etag, &Preconditions::default()))
 }
