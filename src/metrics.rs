@@ -147,6 +147,14 @@ fn open_fds() -> Option<usize> {
     std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
 }
 
+/// Resident memory and open descriptors, read from `/proc` on the blocking
+/// pool rather than an async worker.
+async fn process_stats() -> (Option<u64>, Option<usize>) {
+    rocket::tokio::task::spawn_blocking(|| (proc_status("VmRSS:"), open_fds()))
+        .await
+        .unwrap_or((None, None))
+}
+
 /// A route's series copied out for rendering: template, (method, status,
 /// count)s, bucket counts, count, sum in microseconds.
 type RouteSnapshot = (String, Vec<(&'static str, u16, u64)>, Vec<u64>, u64, u64);
@@ -305,10 +313,11 @@ pub async fn render(ctx: &Ctx) -> String {
     }
     let _ = writeln!(out, "# HELP folio_sse_subscribers Open /api/events streams.\n# TYPE folio_sse_subscribers gauge");
     let _ = writeln!(out, "folio_sse_subscribers {}", ctx.hub.subscribers());
-    if let Some(rss) = proc_status("VmRSS:") {
+    let (rss, fds) = process_stats().await;
+    if let Some(rss) = rss {
         let _ = writeln!(out, "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {rss}");
     }
-    if let Some(fds) = open_fds() {
+    if let Some(fds) = fds {
         let _ = writeln!(out, "# HELP process_open_fds Open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds {fds}");
     }
     let _ = writeln!(out, "# HELP folio_uptime_seconds Seconds since start.\n# TYPE folio_uptime_seconds gauge\nfolio_uptime_seconds {}", ctx.started.elapsed().as_secs());

@@ -85,8 +85,8 @@ async fn backup(ctx: &State<Ctx>, who: Principal) -> ApiResult<(Status, Value)> 
 }
 
 #[get("/backups")]
-fn backups(ctx: &State<Ctx>, who: Principal) -> ApiResult<Value> {
-    Ok(json!({"backups": super::service::backups(ctx, &who)?}))
+async fn backups(ctx: &State<Ctx>, who: Principal) -> ApiResult<Value> {
+    Ok(json!({"backups": super::service::backups(ctx, &who).await?}))
 }
 
 /// A backup file as a download.
@@ -110,7 +110,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Download {
 
 #[get("/backups/<name>")]
 async fn download(ctx: &State<Ctx>, who: Principal, name: &str) -> ApiResult<Download> {
-    let path = super::service::backup_file(ctx, &who, name)?;
+    let path = super::service::backup_file(ctx, &who, name).await?;
     let file = rocket::tokio::fs::File::open(&path)
         .await
         .map_err(crate::error::ApiError::internal)?;

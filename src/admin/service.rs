@@ -1,5 +1,7 @@
 //! Admin-only reads: dashboard statistics and the effective configuration.
 
+use std::path::{Path, PathBuf};
+
 use serde_json::{json, Value};
 
 use crate::auth::Principal;
@@ -14,9 +16,8 @@ fn admin(who: &Principal) -> ApiResult<()> {
     }
 }
 
-/// Size of the database file plus its WAL.
-pub fn db_size_bytes(ctx: &Ctx) -> u64 {
-    let path = ctx.db.path();
+/// Size of the database file plus its WAL (blocking: file metadata).
+pub fn db_size_bytes(path: &Path) -> u64 {
     let wal = path.with_extension(format!(
         "{}-wal",
         path.extension().and_then(|e| e.to_str()).unwrap_or("db")
@@ -39,12 +40,16 @@ pub async fn stats(ctx: &Ctx, who: &Principal) -> ApiResult<Value> {
             ))
         })
         .await?;
+    let db = ctx.db.path().to_path_buf();
+    let db_size = tokio::task::spawn_blocking(move || db_size_bytes(&db))
+        .await
+        .map_err(ApiError::internal)?;
     let cache = ctx.caches.totals();
     Ok(json!({
         "users": users,
         "posts": posts,
         "published_posts": published,
-        "db_size_bytes": db_size_bytes(ctx),
+        "db_size_bytes": db_size,
         "cache": {"hits": cache.hits, "misses": cache.misses, "entries": cache.entries},
         "requests": {"total": ctx.requests.total(), "per_minute": ctx.requests.per_minute()},
         "uptime_seconds": ctx.started.elapsed().as_secs(),
@@ -75,19 +80,25 @@ pub async fn run_backup(ctx: &Ctx) -> ApiResult<crate::db::backup::BackupInfo> {
     Ok(info)
 }
 
-pub fn backups(ctx: &Ctx, who: &Principal) -> ApiResult<Vec<crate::db::backup::BackupInfo>> {
+pub async fn backups(ctx: &Ctx, who: &Principal) -> ApiResult<Vec<crate::db::backup::BackupInfo>> {
     admin(who)?;
-    Ok(crate::db::backup::list(&ctx.config.data_dir))
+    let data_dir = ctx.config.data_dir.clone();
+    tokio::task::spawn_blocking(move || crate::db::backup::list(&data_dir))
+        .await
+        .map_err(ApiError::internal)
 }
 
 /// The path of a backup to download, after checking its name.
-pub fn backup_file(ctx: &Ctx, who: &Principal, name: &str) -> ApiResult<std::path::PathBuf> {
+pub async fn backup_file(ctx: &Ctx, who: &Principal, name: &str) -> ApiResult<PathBuf> {
     admin(who)?;
     if !crate::db::backup::valid_name(name) {
         return Err(ApiError::not_found("Backup"));
     }
     let path = crate::db::backup::dir(&ctx.config.data_dir).join(name);
-    if path.is_file() {
+    let is_file = rocket::tokio::fs::metadata(&path)
+        .await
+        .is_ok_and(|m| m.is_file());
+    if is_file {
         Ok(path)
     } else {
         Err(ApiError::not_found("Backup"))
