@@ -3,7 +3,7 @@
 use rocket::http::{Method, Status};
 use serde_json::json;
 
-use crate::support::{header, json_of, token_of, TestApp};
+use crate::support::{header, TestApp};
 
 #[rocket::async_test]
 async fn ui_is_served_with_types_etags_gzip_and_csp() {
@@ -72,8 +72,8 @@ async fn ui_is_served_with_types_etags_gzip_and_csp() {
 #[rocket::async_test]
 async fn stats_match_the_data_and_need_an_admin() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
-    let user = token_of(&app.register("zoe").await);
+    let admin = app.admin_token("root").await;
+    let user = app.user_token("zoe").await;
     app.post_as(
         &user,
         json!({"title": "One", "content": "x", "published": true}),
@@ -105,13 +105,11 @@ async fn stats_match_the_data_and_need_an_admin() {
 async fn config_is_masked() {
     let app =
         TestApp::with(|c| c.auth.jwt_secret = folio::config::Secret::new("s".repeat(40))).await;
-    let admin = token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     let key = app.api_key(&admin, &["admin"]).await;
-    let (status, cfg) = json_of(
-        app.send_key(Method::Get, "/api/admin/config", &key, None)
-            .await,
-    )
-    .await;
+    let (status, cfg) = app
+        .call_key(Method::Get, "/api/admin/config", &key, None)
+        .await;
     assert_eq!(status, Status::Ok);
     assert_eq!(cfg["auth"]["jwt_secret"], "********");
     assert_eq!(cfg["server"]["port"], 8000);

@@ -9,24 +9,15 @@ use crate::support::{assert_error, header, json_of, refresh_of, token_of, TestAp
 const SECRET: &str = "0123456789abcdef0123456789abcdef-test-secret";
 
 async fn me(app: &TestApp, token: &str) -> (Status, Value) {
-    json_of(
-        app.send(Method::Get, "/api/auth/me", Some(token), None)
-            .await,
-    )
-    .await
+    app.call(Method::Get, "/api/auth/me", Some(token), None)
+        .await
 }
 
 #[rocket::async_test]
 async fn register_returns_a_session_and_ignores_role() {
     let app = TestApp::new().await;
-    let (status, body) = json_of(
-        app.post_json(
-            "/api/auth/register",
-            &json!({"email": "Ann@Example.com", "username": "ann", "password": PASSWORD, "role": "admin"}),
-        )
-        .await,
-    )
-    .await;
+    let body = json!({"email": "Ann@Example.com", "username": "ann", "password": PASSWORD, "role": "admin"});
+    let (status, body) = app.post_for("/api/auth/register", &body).await;
     assert_eq!(status, Status::Created);
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
@@ -50,14 +41,12 @@ async fn register_returns_a_session_and_ignores_role() {
 #[rocket::async_test]
 async fn register_validation_reports_every_field() {
     let app = TestApp::new().await;
-    let (status, body) = json_of(
-        app.post_json(
+    let (status, body) = app
+        .post_for(
             "/api/auth/register",
             &json!({"email": "not-an-email", "username": "a", "password": "short"}),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::BadRequest);
     assert_error(&body, "validation_failed");
     let fields: Vec<&str> = body["details"]
@@ -69,22 +58,18 @@ async fn register_validation_reports_every_field() {
     assert_eq!(fields, vec!["email", "username", "password"]);
 
     for weak in ["Password1", "alllowercase1", "NOLOWER123", "NoDigitsHere"] {
-        let (status, body) = json_of(
-            app.post_json(
+        let (status, body) = app
+            .post_for(
                 "/api/auth/register",
                 &json!({"email": "b@example.com", "username": "bob", "password": weak}),
             )
-            .await,
-        )
-        .await;
+            .await;
         assert_eq!(status, Status::BadRequest, "{weak}");
         assert_eq!(body["details"][0]["field"], "password", "{weak}");
     }
-    let (status, body) = json_of(
-        app.post_json("/api/auth/register", &json!({"email": "b@example.com"}))
-            .await,
-    )
-    .await;
+    let (status, body) = app
+        .post_for("/api/auth/register", &json!({"email": "b@example.com"}))
+        .await;
     assert_eq!(status, Status::BadRequest);
     assert_eq!(body["details"][0]["field"], "username");
 }
@@ -94,14 +79,12 @@ async fn duplicates_are_409_regardless_of_case() {
     let app = TestApp::new().await;
     app.register("carol").await;
     for (email, username) in [("CAROL@example.com", "other"), ("x@example.com", "CaRoL")] {
-        let (status, body) = json_of(
-            app.post_json(
+        let (status, body) = app
+            .post_for(
                 "/api/auth/register",
                 &json!({"email": email, "username": username, "password": PASSWORD}),
             )
-            .await,
-        )
-        .await;
+            .await;
         assert_eq!(status, Status::Conflict, "{email} {username}");
         assert_error(&body, "conflict");
     }
@@ -117,12 +100,9 @@ async fn login_by_email_or_username_and_enumeration_safe_failures() {
     let attempt = |identity: &'static str, password: &'static str| {
         let app = &app;
         async move {
-            json_of(
-                app.post_json(
-                    "/api/auth/login",
-                    &json!({"identity": identity, "password": password}),
-                )
-                .await,
+            app.post_for(
+                "/api/auth/login",
+                &json!({"identity": identity, "password": password}),
             )
             .await
         }
@@ -352,50 +332,27 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let app = TestApp::new().await;
     let first = app.register("hal").await;
     let r1 = refresh_of(&first);
-    let (status, second) = json_of(
-        app.post_json("/api/auth/refresh", &json!({"refresh_token": r1}))
-            .await,
-    )
-    .await;
+    let (status, second) = app.refresh(&r1).await;
     assert_eq!(status, Status::Ok, "{second}");
     let r2 = refresh_of(&second);
     assert_ne!(r1, r2, "a new refresh token every time");
     assert_eq!(me(&app, &token_of(&second)).await.0, Status::Ok);
 
     // r1 again: reuse → 401, and the whole family (r2 too) is revoked.
-    let (status, body) = json_of(
-        app.post_json("/api/auth/refresh", &json!({"refresh_token": r1}))
-            .await,
-    )
-    .await;
+    let (status, body) = app.refresh(&r1).await;
     assert_eq!(status, Status::Unauthorized);
     assert_error(&body, "invalid_refresh_token");
-    let (status, _) = json_of(
-        app.post_json("/api/auth/refresh", &json!({"refresh_token": r2}))
-            .await,
-    )
-    .await;
+    let (status, _) = app.refresh(&r2).await;
     assert_eq!(status, Status::Unauthorized, "family revoked");
 
     // Another session of the same user is unaffected.
     let other = app.login("hal", PASSWORD).await;
-    let (status, _) = json_of(
-        app.post_json(
-            "/api/auth/refresh",
-            &json!({"refresh_token": refresh_of(&other)}),
-        )
-        .await,
-    )
-    .await;
+    let (status, _) = app.refresh(&refresh_of(&other)).await;
     assert_eq!(status, Status::Ok);
 
-    let (status, _) = json_of(
-        app.post_json("/api/auth/refresh", &json!({"refresh_token": "made-up"}))
-            .await,
-    )
-    .await;
+    let (status, _) = app.refresh("made-up").await;
     assert_eq!(status, Status::Unauthorized);
-    let (status, _) = json_of(app.post_json("/api/auth/refresh", &json!({})).await).await;
+    let (status, _) = app.post_for("/api/auth/refresh", &json!({})).await;
     assert_eq!(status, Status::Unauthorized);
 }
 
@@ -423,14 +380,7 @@ async fn concurrent_refresh_one_wins_and_the_family_is_revoked() {
     statuses.sort();
     assert_eq!(statuses, [200, 401]);
     let winner = if sa == Status::Ok { ba } else { bb };
-    let (status, _) = json_of(
-        app.post_json(
-            "/api/auth/refresh",
-            &json!({"refresh_token": refresh_of(&winner)}),
-        )
-        .await,
-    )
-    .await;
+    let (status, _) = app.refresh(&refresh_of(&winner)).await;
     assert_eq!(
         status,
         Status::Unauthorized,
@@ -450,23 +400,9 @@ async fn logout_ends_that_session_only() {
         )
         .await;
     assert_eq!(res.status(), Status::NoContent);
-    let (status, _) = json_of(
-        app.post_json(
-            "/api/auth/refresh",
-            &json!({"refresh_token": refresh_of(&a)}),
-        )
-        .await,
-    )
-    .await;
+    let (status, _) = app.refresh(&refresh_of(&a)).await;
     assert_eq!(status, Status::Unauthorized);
-    let (status, _) = json_of(
-        app.post_json(
-            "/api/auth/refresh",
-            &json!({"refresh_token": refresh_of(&b)}),
-        )
-        .await,
-    )
-    .await;
+    let (status, _) = app.refresh(&refresh_of(&b)).await;
     assert_eq!(status, Status::Ok);
 }
 
@@ -488,14 +424,7 @@ async fn logout_all_kills_access_tokens_at_once() {
     assert_eq!(me(&app, &token_of(&a)).await.0, Status::Unauthorized);
     assert_eq!(me(&app, &token_of(&b)).await.0, Status::Unauthorized);
     for s in [&a, &b] {
-        let (status, _) = json_of(
-            app.post_json(
-                "/api/auth/refresh",
-                &json!({"refresh_token": refresh_of(s)}),
-            )
-            .await,
-        )
-        .await;
+        let (status, _) = app.refresh(&refresh_of(s)).await;
         assert_eq!(status, Status::Unauthorized);
     }
     app.login("kim", PASSWORD).await;
@@ -506,8 +435,8 @@ async fn password_change_gives_a_fresh_session_and_ends_the_others() {
     let app = TestApp::new().await;
     let a = app.register("lee").await;
     let b = app.login("lee", PASSWORD).await;
-    let (status, body) = json_of(
-        app.send(
+    let (status, body) = app
+        .call(
             Method::Post,
             "/api/auth/password",
             Some(&token_of(&a)),
@@ -515,22 +444,18 @@ async fn password_change_gives_a_fresh_session_and_ends_the_others() {
                 &json!({"current_password": "Wrong-Password-9", "new_password": "Another-Pass-77"}),
             ),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::BadRequest);
     assert_eq!(body["details"][0]["field"], "current_password");
 
-    let (status, fresh) = json_of(
-        app.send(
+    let (status, fresh) = app
+        .call(
             Method::Post,
             "/api/auth/password",
             Some(&token_of(&a)),
             Some(&json!({"current_password": PASSWORD, "new_password": "Another-Pass-77"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Ok, "{fresh}");
     assert_eq!(me(&app, &token_of(&fresh)).await.0, Status::Ok);
     assert_eq!(
@@ -539,23 +464,9 @@ async fn password_change_gives_a_fresh_session_and_ends_the_others() {
         "the caller's old token too"
     );
     assert_eq!(me(&app, &token_of(&b)).await.0, Status::Unauthorized);
-    let (status, _) = json_of(
-        app.post_json(
-            "/api/auth/refresh",
-            &json!({"refresh_token": refresh_of(&b)}),
-        )
-        .await,
-    )
-    .await;
+    let (status, _) = app.refresh(&refresh_of(&b)).await;
     assert_eq!(status, Status::Unauthorized);
-    let (status, _) = json_of(
-        app.post_json(
-            "/api/auth/refresh",
-            &json!({"refresh_token": refresh_of(&fresh)}),
-        )
-        .await,
-    )
-    .await;
+    let (status, _) = app.refresh(&refresh_of(&fresh)).await;
     assert_eq!(status, Status::Ok);
     app.login("lee", "Another-Pass-77").await;
 }
@@ -615,42 +526,36 @@ async fn first_admin_setup_with_the_one_time_token() {
     let app = TestApp::new().await;
     let token = app.ctx().setup.issue();
     let body = |t: &str| json!({"token": t, "email": "boss@example.com", "username": "boss", "password": PASSWORD});
-    let (status, b) = json_of(app.post_json("/api/admin/setup", &body("wrong")).await).await;
+    let (status, b) = app.post_for("/api/admin/setup", &body("wrong")).await;
     assert_eq!(status, Status::Unauthorized, "{b}");
-    let (status, b) = json_of(app.post_json("/api/admin/setup", &body(&token)).await).await;
+    let (status, b) = app.post_for("/api/admin/setup", &body(&token)).await;
     assert_eq!(status, Status::Created, "{b}");
     assert_eq!(b["user"]["role"], "admin");
-    let (status, _) = json_of(app.post_json("/api/admin/setup", &body(&token)).await).await;
+    let (status, _) = app.post_for("/api/admin/setup", &body(&token)).await;
     assert_eq!(status, Status::NotFound, "once an admin exists");
 }
 
 #[rocket::async_test]
 async fn api_keys_scopes_and_revocation() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
-    let user = token_of(&app.register("nia").await);
+    let admin = app.admin_token("root").await;
+    let user = app.user_token("nia").await;
     let read = app.api_key(&admin, &["read"]).await;
     assert!(read.starts_with("folio_") && read.len() == 49, "{read}");
 
     // Only admins (users or admin keys) manage keys.
-    let (status, _) = json_of(
-        app.send(Method::Get, "/api/admin/api-keys", Some(&user), None)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .call(Method::Get, "/api/admin/api-keys", Some(&user), None)
+        .await;
     assert_eq!(status, Status::Forbidden);
-    let (status, _) = json_of(
-        app.send_key(Method::Get, "/api/admin/api-keys", &read, None)
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .call_key(Method::Get, "/api/admin/api-keys", &read, None)
+        .await;
     assert_eq!(status, Status::Forbidden, "a read key cannot administer");
     let admin_key = app.api_key(&admin, &["admin"]).await;
-    let (status, list) = json_of(
-        app.send_key(Method::Get, "/api/admin/api-keys", &admin_key, None)
-            .await,
-    )
-    .await;
+    let (status, list) = app
+        .call_key(Method::Get, "/api/admin/api-keys", &admin_key, None)
+        .await;
     assert_eq!(status, Status::Ok);
     let keys = list["api_keys"].as_array().unwrap();
     assert_eq!(keys.len(), 2);
@@ -680,18 +585,14 @@ async fn api_keys_scopes_and_revocation() {
         )
         .await;
     assert_eq!(res.status(), Status::NoContent);
-    let (status, body) = json_of(
-        app.send_key(Method::Get, "/api/admin/api-keys", &read, None)
-            .await,
-    )
-    .await;
+    let (status, body) = app
+        .call_key(Method::Get, "/api/admin/api-keys", &read, None)
+        .await;
     assert_eq!(status, Status::Unauthorized);
     assert_error(&body, "invalid_api_key");
-    let (status, body) = json_of(
-        app.send_key(Method::Get, "/api/admin/api-keys", "folio_nope", None)
-            .await,
-    )
-    .await;
+    let (status, body) = app
+        .call_key(Method::Get, "/api/admin/api-keys", "folio_nope", None)
+        .await;
     assert_eq!(status, Status::Unauthorized);
     assert_error(&body, "invalid_api_key");
     let res = app
@@ -704,16 +605,14 @@ async fn api_keys_scopes_and_revocation() {
         .await;
     assert_eq!(res.status(), Status::NotFound);
 
-    let (status, body) = json_of(
-        app.send(
+    let (status, body) = app
+        .call(
             Method::Post,
             "/api/admin/api-keys",
             Some(&admin),
             Some(&json!({"name": "x", "scopes": ["root"]})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::BadRequest);
     assert_eq!(body["details"][0]["field"], "scopes");
 }

@@ -13,7 +13,7 @@ async fn read_post(app: &TestApp, key: &str) -> (Status, Value) {
 #[rocket::async_test]
 async fn every_post_write_path_is_seen_at_once() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("ruth").await);
+    let t = app.user_token("ruth").await;
     let post = app
         .post_as(
             &t,
@@ -140,7 +140,7 @@ async fn user_rename_and_deletion_reach_cached_posts() {
 #[rocket::async_test]
 async fn writes_by_another_process_flush_the_caches() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("paul").await);
+    let t = app.user_token("paul").await;
     let post = app
         .post_as(
             &t,
@@ -173,7 +173,7 @@ async fn writes_by_another_process_flush_the_caches() {
 #[rocket::async_test]
 async fn disabled_cache_still_serves_correctly() {
     let app = TestApp::with(|c| c.cache.enabled = false).await;
-    let t = token_of(&app.register("quin").await);
+    let t = app.user_token("quin").await;
     let post = app
         .post_as(
             &t,

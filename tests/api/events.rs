@@ -13,7 +13,7 @@ use crate::support::{id_of, json_of, signature_ok, token_of, Receiver, Server, T
 #[rocket::async_test]
 async fn a_rolled_back_change_leaves_no_event() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("una").await);
+    let t = app.user_token("una").await;
     let before = app.events_of("post.created").await;
     // A write that records its event, then fails: both roll back together.
     let result = app
@@ -29,16 +29,14 @@ async fn a_rolled_back_change_leaves_no_event() {
     // A request that fails validation or conflicts records nothing either.
     app.post_as(&t, json!({"title": "T", "content": "x", "slug": "taken"}))
         .await;
-    let (status, _) = json_of(
-        app.send(
+    let (status, _) = app
+        .call(
             Method::Post,
             "/api/posts",
             Some(&t),
             Some(&json!({"title": "T", "content": "x", "slug": "taken"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Conflict);
     assert_eq!(app.events_of("post.created").await, before + 1);
 }
@@ -46,30 +44,26 @@ async fn a_rolled_back_change_leaves_no_event() {
 #[rocket::async_test]
 async fn webhooks_crud_validation_and_permissions() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
-    let user = token_of(&app.register("vic").await);
+    let admin = app.admin_token("root").await;
+    let user = app.user_token("vic").await;
     let body = json!({"url": "http://127.0.0.1:9/hook", "events": ["post.created"]});
-    let (status, _) = json_of(
-        app.send(
+    let (status, _) = app
+        .call(
             Method::Post,
             "/api/admin/webhooks",
             Some(&user),
             Some(&body),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Forbidden);
-    let (status, created) = json_of(
-        app.send(
+    let (status, created) = app
+        .call(
             Method::Post,
             "/api/admin/webhooks",
             Some(&admin),
             Some(&body),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Created, "{created}");
     let secret = created["secret"].as_str().unwrap();
     assert!(secret.len() >= 32);
@@ -86,28 +80,24 @@ async fn webhooks_crud_validation_and_permissions() {
         json!({"url": "http://x.example/", "events": ["nope"]}),
         json!({"url": "http://x.example/", "events": []}),
     ] {
-        let (status, b) = json_of(
-            app.send(
+        let (status, b) = app
+            .call(
                 Method::Post,
                 "/api/admin/webhooks",
                 Some(&admin),
                 Some(&bad),
             )
-            .await,
-        )
-        .await;
+            .await;
         assert_eq!(status, Status::BadRequest, "{bad}: {b}");
     }
-    let (status, patched) = json_of(
-        app.send(
+    let (status, patched) = app
+        .call(
             Method::Patch,
             &format!("/api/admin/webhooks/{id}"),
             Some(&admin),
             Some(&json!({"enabled": false, "events": ["*"]})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Ok);
     assert_eq!(patched["webhook"]["enabled"], false);
     assert_eq!(patched["webhook"]["events"], json!(["*"]));
@@ -156,17 +146,15 @@ async fn webhooks_crud_validation_and_permissions() {
 async fn signed_deliveries_with_retries_and_redelivery() {
     let receiver = Receiver::start(2, Duration::ZERO);
     let app = TestApp::with(|c| c.webhooks.retry_base_seconds = 1).await;
-    let admin = token_of(&app.admin("root").await);
-    let (_, created) = json_of(
-        app.send(
+    let admin = app.admin_token("root").await;
+    let (_, created) = app
+        .call(
             Method::Post,
             "/api/admin/webhooks",
             Some(&admin),
             Some(&json!({"url": receiver.url(), "events": ["post.created", "post.published"]})),
         )
-        .await,
-    )
-    .await;
+        .await;
     let secret = created["secret"].as_str().unwrap().to_string();
     let hook = id_of(&created["webhook"]);
     let post = app
@@ -217,8 +205,8 @@ async fn signed_deliveries_with_retries_and_redelivery() {
     assert!(delivered["delivered_at"].is_string());
 
     // Redeliver and ping reach the receiver again.
-    let (status, _) = json_of(
-        app.send(
+    let (status, _) = app
+        .call(
             Method::Post,
             &format!(
                 "/api/admin/webhooks/{hook}/deliveries/{}/redeliver",
@@ -227,20 +215,16 @@ async fn signed_deliveries_with_retries_and_redelivery() {
             Some(&admin),
             None,
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Ok);
-    let (status, _) = json_of(
-        app.send(
+    let (status, _) = app
+        .call(
             Method::Post,
             &format!("/api/admin/webhooks/{hook}/ping"),
             Some(&admin),
             None,
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Ok);
     let got = tokio::task::spawn_blocking(move || receiver.wait_for(5, Duration::from_secs(10)))
         .await
@@ -261,18 +245,16 @@ async fn a_dead_endpoint_does_not_delay_a_healthy_one() {
     );
     let healthy = Receiver::start(0, Duration::ZERO);
     let app = TestApp::with(|c| c.webhooks.timeout_seconds = 30).await;
-    let admin = token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     for url in [dead_url.clone(), healthy.url()] {
-        let (status, _) = json_of(
-            app.send(
+        let (status, _) = app
+            .call(
                 Method::Post,
                 "/api/admin/webhooks",
                 Some(&admin),
                 Some(&json!({"url": url, "events": ["*"]})),
             )
-            .await,
-        )
-        .await;
+            .await;
         assert_eq!(status, Status::Created);
     }
     let started = Instant::now();

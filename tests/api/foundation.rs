@@ -99,11 +99,9 @@ async fn wrong_method_is_405_with_allow() {
 #[rocket::async_test]
 async fn json_body_success() {
     let app = TestApp::new().await;
-    let (status, body) = json_of(
-        app.post_json("/test/echo", &json!({"name": "a", "count": 2}))
-            .await,
-    )
-    .await;
+    let (status, body) = app
+        .post_for("/test/echo", &json!({"name": "a", "count": 2}))
+        .await;
     assert_eq!(status, Status::Ok);
     assert_eq!(body, json!({"name": "a", "count": 2}));
 }
@@ -151,24 +149,20 @@ async fn json_body_broken_syntax_is_400_invalid_json() {
 #[rocket::async_test]
 async fn json_body_wrong_shape_is_400_with_field_path() {
     let app = TestApp::new().await;
-    let (status, body) = json_of(
-        app.post_json("/test/echo", &json!({"name": 5, "count": 1}))
-            .await,
-    )
-    .await;
+    let (status, body) = app
+        .post_for("/test/echo", &json!({"name": 5, "count": 1}))
+        .await;
     assert_eq!(status, Status::BadRequest);
     assert_error(&body, "validation_failed");
     assert_eq!(body["details"][0]["field"], "name");
 
-    let (status, body) = json_of(
-        app.post_json("/test/echo", &json!({"name": "x", "count": -1}))
-            .await,
-    )
-    .await;
+    let (status, body) = app
+        .post_for("/test/echo", &json!({"name": "x", "count": -1}))
+        .await;
     assert_eq!(status, Status::BadRequest);
     assert_eq!(body["details"][0]["field"], "count");
 
-    let (status, body) = json_of(app.post_json("/test/echo", &json!({"name": "x"})).await).await;
+    let (status, body) = app.post_for("/test/echo", &json!({"name": "x"})).await;
     assert_eq!(status, Status::BadRequest);
     assert_error(&body, "validation_failed");
     assert!(
@@ -184,14 +178,12 @@ async fn json_body_wrong_shape_is_400_with_field_path() {
 async fn json_body_over_limit_is_413() {
     let app = TestApp::with(|c| c.server.body_limit = 64).await;
     let big = json!({"name": "x".repeat(200), "count": 1});
-    let (status, body) = json_of(app.post_json("/test/echo", &big).await).await;
+    let (status, body) = app.post_for("/test/echo", &big).await;
     assert_eq!(status, Status::PayloadTooLarge);
     assert_error(&body, "payload_too_large");
-    let (status, _) = json_of(
-        app.post_json("/test/echo", &json!({"name": "x", "count": 1}))
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .post_for("/test/echo", &json!({"name": "x", "count": 1}))
+        .await;
     assert_eq!(status, Status::Ok);
 }
 

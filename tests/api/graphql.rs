@@ -61,7 +61,7 @@ async fn register_login_and_me() {
 #[rocket::async_test]
 async fn the_briefs_operations_work_under_folios_rules() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     let user = app.register("hana").await;
     let ut = token_of(&user);
     let uid = id_of(&user["user"]);
@@ -118,7 +118,7 @@ async fn drafts_stay_hidden_through_every_field() {
     let app = TestApp::new().await;
     let author = app.register("jana").await;
     let at = token_of(&author);
-    let other = token_of(&app.register("kemal").await);
+    let other = app.user_token("kemal").await;
     let draft = app
         .post_as(
             &at,
@@ -160,7 +160,7 @@ async fn drafts_stay_hidden_through_every_field() {
 #[rocket::async_test]
 async fn rest_and_graphql_see_each_others_writes() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("lars").await);
+    let t = app.user_token("lars").await;
     let post = app
         .post_as(
             &t,
@@ -220,8 +220,8 @@ async fn rest_and_graphql_see_each_others_writes() {
 #[rocket::async_test]
 async fn errors_codes_and_request_level_statuses() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("mila").await);
-    let other = token_of(&app.register("nora").await);
+    let t = app.user_token("mila").await;
+    let other = app.user_token("nora").await;
     let post = app
         .post_as(
             &t,
@@ -350,18 +350,14 @@ async fn depth_complexity_and_batch_limits() {
 
     let one = json!({"query": "{ posts { id } }"});
     let batch = |n: usize| Value::Array(vec![one.clone(); n]);
-    let (status, body) = json_of(
-        app.send(Method::Post, "/graphql", None, Some(&batch(3)))
-            .await,
-    )
-    .await;
+    let (status, body) = app
+        .call(Method::Post, "/graphql", None, Some(&batch(3)))
+        .await;
     assert_eq!(status, Status::Ok);
     assert_eq!(body.as_array().unwrap().len(), 3);
-    let (status, _) = json_of(
-        app.send(Method::Post, "/graphql", None, Some(&batch(4)))
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .call(Method::Post, "/graphql", None, Some(&batch(4)))
+        .await;
     assert_eq!(status, Status::BadRequest);
 }
 
@@ -389,7 +385,7 @@ async fn login_fields_count_against_the_auth_limit() {
 #[rocket::async_test]
 async fn dataloader_keeps_the_query_count_constant() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     let mut authors = Vec::new();
     for i in 0..10 {
         authors.push(id_of(&app.register(&format!("author{i}")).await["user"]));

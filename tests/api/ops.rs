@@ -5,12 +5,12 @@ use std::process::Command;
 use rocket::http::{Method, Status};
 use serde_json::json;
 
-use crate::support::{json_of, token_of, Server, TestApp, PASSWORD};
+use crate::support::{Server, TestApp, PASSWORD};
 
 #[rocket::async_test]
 async fn backup_under_concurrent_writes_is_consistent() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     for i in 0..20 {
         app.post_as(
             &admin,
@@ -29,11 +29,8 @@ async fn backup_under_concurrent_writes_is_consistent() {
         }
     };
     let backup = async {
-        json_of(
-            app.send(Method::Post, "/api/admin/backup", Some(&admin), None)
-                .await,
-        )
-        .await
+        app.call(Method::Post, "/api/admin/backup", Some(&admin), None)
+            .await
     };
     let ((status, info), ()) = tokio::join!(backup, writer);
     assert_eq!(status, Status::Created, "{info}");
@@ -82,7 +79,7 @@ async fn backup_under_concurrent_writes_is_consistent() {
         .status(),
         Status::NotFound
     );
-    let user = token_of(&app.register("yuri").await);
+    let user = app.user_token("yuri").await;
     assert_eq!(
         app.send(Method::Post, "/api/admin/backup", Some(&user), None)
             .await

@@ -10,30 +10,26 @@ use crate::support::{assert_error, header, id_of, json_of, token_of, TestApp};
 #[rocket::async_test]
 async fn create_validates_and_answers_201_with_location() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("anna").await);
-    let (status, body) = json_of(
-        app.send(
+    let t = app.user_token("anna").await;
+    let (status, body) = app
+        .call(
             Method::Post,
             "/api/posts",
             None,
             Some(&json!({"title": "x", "content": "y"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Unauthorized);
     assert_error(&body, "missing_credentials");
 
-    let (status, body) = json_of(
-        app.send(
+    let (status, body) = app
+        .call(
             Method::Post,
             "/api/posts",
             Some(&t),
             Some(&json!({"title": "", "content": ""})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::BadRequest);
     let fields: Vec<&str> = body["details"]
         .as_array()
@@ -42,28 +38,24 @@ async fn create_validates_and_answers_201_with_location() {
         .map(|d| d["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, vec!["title", "content"]);
-    let (status, body) = json_of(
-        app.send(
+    let (status, body) = app
+        .call(
             Method::Post,
             "/api/posts",
             Some(&t),
             Some(&json!({"title": "x".repeat(256), "content": "y"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::BadRequest);
     assert_eq!(body["details"][0]["field"], "title");
-    let (status, body) = json_of(
-        app.send(
+    let (status, body) = app
+        .call(
             Method::Post,
             "/api/posts",
             Some(&t),
             Some(&json!({"title": "t", "content": "c".repeat(100_001)})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::BadRequest);
     assert_eq!(body["details"][0]["field"], "content");
 
@@ -93,7 +85,7 @@ async fn create_validates_and_answers_201_with_location() {
 #[rocket::async_test]
 async fn slugs_are_unique_and_explicit_ones_conflict() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("ben").await);
+    let t = app.user_token("ben").await;
     let a = app
         .post_as(&t, json!({"title": "Same Title", "content": "1"}))
         .await;
@@ -111,29 +103,25 @@ async fn slugs_are_unique_and_explicit_ones_conflict() {
             Some("same-title-3")
         )
     );
-    let (status, body) = json_of(
-        app.send(
+    let (status, body) = app
+        .call(
             Method::Post,
             "/api/posts",
             Some(&t),
             Some(&json!({"title": "x", "content": "y", "slug": "same-title"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Conflict);
     assert_error(&body, "conflict");
     for bad in ["Bad Slug", "0190a0b0-0000-7000-8000-000000000000", "a--b"] {
-        let (status, body) = json_of(
-            app.send(
+        let (status, body) = app
+            .call(
                 Method::Post,
                 "/api/posts",
                 Some(&t),
                 Some(&json!({"title": "x", "content": "y", "slug": bad})),
             )
-            .await,
-        )
-        .await;
+            .await;
         assert_eq!(status, Status::BadRequest, "{bad}");
         assert_eq!(body["details"][0]["field"], "slug");
     }
@@ -151,16 +139,14 @@ async fn slugs_are_unique_and_explicit_ones_conflict() {
     }
     assert_eq!(slugs.len(), 8);
     // A title change keeps the slug.
-    let (_, body) = json_of(
-        app.send(
+    let (_, body) = app
+        .call(
             Method::Patch,
             &format!("/api/posts/{}", id_of(&a)),
             Some(&t),
             Some(&json!({"title": "Renamed"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(body["post"]["slug"], "same-title");
     assert_eq!(body["post"]["title"], "Renamed");
 }
@@ -168,21 +154,19 @@ async fn slugs_are_unique_and_explicit_ones_conflict() {
 #[rocket::async_test]
 async fn author_id_rules() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     let a = app.register("cleo").await;
     let b = app.register("dina").await;
     let ta = token_of(&a);
     let b_id = id_of(&b["user"]);
-    let (status, _) = json_of(
-        app.send(
+    let (status, _) = app
+        .call(
             Method::Post,
             "/api/posts",
             Some(&ta),
             Some(&json!({"title": "x", "content": "y", "author_id": b_id})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(
         status,
         Status::Forbidden,
@@ -203,52 +187,46 @@ async fn author_id_rules() {
         .await;
     assert_eq!(by_admin["author"]["username"], "dina");
     let write = app.api_key(&admin, &["write"]).await;
-    let (status, body) = json_of(
-        app.send_key(
+    let (status, body) = app
+        .call_key(
             Method::Post,
             "/api/posts",
             &write,
             Some(&json!({"title": "k", "content": "y", "author_id": b_id})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Created);
     assert_eq!(body["post"]["author_id"], b_id.as_str());
-    let (status, body) = json_of(
-        app.send_key(
+    let (status, body) = app
+        .call_key(
             Method::Post,
             "/api/posts",
             &write,
             Some(&json!({"title": "k", "content": "y"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::BadRequest);
     assert_eq!(body["details"][0]["field"], "author_id");
-    let (status, _) = json_of(app.send_key(Method::Post, "/api/posts", &write, Some(&json!({"title": "k", "content": "y", "author_id": "0190a0b0-0000-7000-8000-000000000000"}))).await).await;
+    let (status, _) = app.call_key(Method::Post, "/api/posts", &write, Some(&json!({"title": "k", "content": "y", "author_id": "0190a0b0-0000-7000-8000-000000000000"}))).await;
     assert_eq!(status, Status::BadRequest);
     let read = app.api_key(&admin, &["read"]).await;
-    let (status, _) = json_of(
-        app.send_key(
+    let (status, _) = app
+        .call_key(
             Method::Post,
             "/api/posts",
             &read,
             Some(&json!({"title": "k", "content": "y", "author_id": b_id})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Forbidden);
 }
 
 #[rocket::async_test]
 async fn drafts_are_invisible_and_bola_is_refused() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
-    let ta = token_of(&app.register("eddy").await);
-    let tb = token_of(&app.register("flo").await);
+    let admin = app.admin_token("root").await;
+    let ta = app.user_token("eddy").await;
+    let tb = app.user_token("flo").await;
     let draft = app
         .post_as(&ta, json!({"title": "Secret plan", "content": "draft"}))
         .await;
@@ -271,9 +249,7 @@ async fn drafts_are_invisible_and_bola_is_refused() {
     assert_eq!(app.get_as(&d, Some(&ta)).await.0, Status::Ok);
     assert_eq!(app.get_as(&d, Some(&admin)).await.0, Status::Ok);
     assert_eq!(
-        json_of(app.send_key(Method::Get, &d, &read, None).await)
-            .await
-            .0,
+        app.call_key(Method::Get, &d, &read, None).await.0,
         Status::Ok
     );
     assert_eq!(app.get_as("/api/posts/public", None).await.0, Status::Ok);
@@ -284,16 +260,14 @@ async fn drafts_are_invisible_and_bola_is_refused() {
 
     // User B against every one of A's posts: drafts look absent, public ones forbidden.
     for (path, expect) in [(&d, Status::NotFound), (&p, Status::Forbidden)] {
-        let (s1, _) = json_of(
-            app.send(
+        let (s1, _) = app
+            .call(
                 Method::Patch,
                 path,
                 Some(&tb),
                 Some(&json!({"title": "pwned"})),
             )
-            .await,
-        )
-        .await;
+            .await;
         let s2 = app
             .send(Method::Post, &format!("{path}/publish"), Some(&tb), None)
             .await
@@ -322,30 +296,24 @@ async fn drafts_are_invisible_and_bola_is_refused() {
 #[rocket::async_test]
 async fn publish_keeps_the_first_published_at() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("gil").await);
+    let t = app.user_token("gil").await;
     let post = app
         .post_as(&t, json!({"title": "Pub", "content": "x"}))
         .await;
     let path = format!("/api/posts/{}", id_of(&post));
-    let (status, first) = json_of(
-        app.send(Method::Post, &format!("{path}/publish"), Some(&t), None)
-            .await,
-    )
-    .await;
+    let (status, first) = app
+        .call(Method::Post, &format!("{path}/publish"), Some(&t), None)
+        .await;
     assert_eq!(status, Status::Ok);
     let at = first["post"]["published_at"].as_str().unwrap().to_string();
-    let (_, un) = json_of(
-        app.send(Method::Post, &format!("{path}/unpublish"), Some(&t), None)
-            .await,
-    )
-    .await;
+    let (_, un) = app
+        .call(Method::Post, &format!("{path}/unpublish"), Some(&t), None)
+        .await;
     assert_eq!(un["post"]["published"], false);
     assert_eq!(app.get_as(&path, None).await.0, Status::NotFound);
-    let (_, again) = json_of(
-        app.send(Method::Post, &format!("{path}/publish"), Some(&t), None)
-            .await,
-    )
-    .await;
+    let (_, again) = app
+        .call(Method::Post, &format!("{path}/publish"), Some(&t), None)
+        .await;
     assert_eq!(again["post"]["published_at"], at.as_str());
     assert_eq!(app.events_of("post.published").await, 2);
     assert_eq!(app.events_of("post.unpublished").await, 1);
@@ -372,7 +340,7 @@ async fn publish_keeps_the_first_published_at() {
 #[rocket::async_test]
 async fn etag_304_and_if_match_412() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("hugo").await);
+    let t = app.user_token("hugo").await;
     let post = app
         .post_as(
             &t,
@@ -418,10 +386,10 @@ async fn etag_304_and_if_match_412() {
 #[rocket::async_test]
 async fn list_filters_sorts_and_visibility() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     let a = app.register("ivan").await;
     let ta = token_of(&a);
-    let tb = token_of(&app.register("jill").await);
+    let tb = app.user_token("jill").await;
     for i in 0..3 {
         app.post_as(
             &ta,
@@ -511,7 +479,7 @@ async fn list_filters_sorts_and_visibility() {
 #[rocket::async_test]
 async fn cursor_walk_sees_every_post_once_while_posts_are_added() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("kurt").await);
+    let t = app.user_token("kurt").await;
     for i in 0..25 {
         app.post_as(
             &t,

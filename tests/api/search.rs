@@ -3,11 +3,11 @@
 use rocket::http::Status;
 use serde_json::{json, Value};
 
-use crate::support::{assert_error, token_of, TestApp};
+use crate::support::{assert_error, TestApp};
 
 async fn seeded() -> TestApp {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("sam").await);
+    let t = app.user_token("sam").await;
     let posts = [
         (
             "Rust ownership explained",
@@ -194,7 +194,7 @@ async fn hostile_queries_never_5xx() {
 #[rocket::async_test]
 async fn search_pages_and_limits() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("pat").await);
+    let t = app.user_token("pat").await;
     for i in 0..7 {
         app.post_as(
             &t,

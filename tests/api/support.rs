@@ -311,6 +311,54 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// `send`, read as (status, JSON body).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (Status, Value) {
+        json_of(self.send(method, path, token, body).await).await
+    }
+
+    /// `send_key`, read as (status, JSON body).
+    pub async fn call_key(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<&Value>,
+    ) -> (Status, Value) {
+        json_of(self.send_key(method, path, key, body).await).await
+    }
+
+    /// `post_json`, read as (status, JSON body).
+    pub async fn post_for(&self, path: &str, body: &Value) -> (Status, Value) {
+        json_of(self.post_json(path, body).await).await
+    }
+
+    /// Registers `name` and returns its access token.
+    pub async fn user_token(&self, name: &str) -> String {
+        token_of(&self.register(name).await)
+    }
+
+    /// Creates the admin `name` and returns its access token.
+    pub async fn admin_token(&self, name: &str) -> String {
+        token_of(&self.admin(name).await)
+    }
+
+    /// `POST /api/auth/refresh` with `refresh_token` in the body.
+    pub async fn refresh(&self, refresh_token: &str) -> (Status, Value) {
+        self.post_for(
+            "/api/auth/refresh",
+            &json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+}
+
 pub fn token_of(session: &Value) -> String {
     session["access_token"]
         .as_str()

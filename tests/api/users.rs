@@ -8,7 +8,7 @@ use crate::support::{assert_error, header, id_of, json_of, token_of, TestApp, PA
 #[rocket::async_test]
 async fn list_requires_authentication_and_paginates() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     for i in 0..5 {
         app.register(&format!("user{i}")).await;
     }
@@ -61,8 +61,8 @@ async fn list_requires_authentication_and_paginates() {
 #[rocket::async_test]
 async fn search_escapes_wildcards_and_hides_emails_from_plain_users() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
-    let plain = token_of(&app.register("plain_one").await);
+    let admin = app.admin_token("root").await;
+    let plain = app.user_token("plain_one").await;
     app.register("percent").await;
     let (_, body) = app.get_as("/api/users?search=_one", Some(&admin)).await;
     assert_eq!(
@@ -95,9 +95,9 @@ async fn search_escapes_wildcards_and_hides_emails_from_plain_users() {
 #[rocket::async_test]
 async fn private_fields_only_for_self_admins_and_keys() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     let a = app.register("alice").await;
-    let b = token_of(&app.register("bobby").await);
+    let b = app.user_token("bobby").await;
     let id = id_of(&a["user"]);
     let (_, own) = app
         .get_as(&format!("/api/users/{id}"), Some(&token_of(&a)))
@@ -111,11 +111,9 @@ async fn private_fields_only_for_self_admins_and_keys() {
     let (_, by_admin) = app.get_as(&format!("/api/users/{id}"), Some(&admin)).await;
     assert_eq!(by_admin["user"]["role"], "user");
     let key = app.api_key(&admin, &["read"]).await;
-    let (_, by_key) = json_of(
-        app.send_key(Method::Get, &format!("/api/users/{id}"), &key, None)
-            .await,
-    )
-    .await;
+    let (_, by_key) = app
+        .call_key(Method::Get, &format!("/api/users/{id}"), &key, None)
+        .await;
     assert_eq!(by_key["user"]["disabled"], false);
     let (_, list) = app.get_as("/api/users", Some(&b)).await;
     assert!(list["users"]
@@ -129,7 +127,7 @@ async fn private_fields_only_for_self_admins_and_keys() {
 #[rocket::async_test]
 async fn malformed_and_unknown_ids_are_404() {
     let app = TestApp::new().await;
-    let t = token_of(&app.register("carl").await);
+    let t = app.user_token("carl").await;
     for path in [
         "/api/users/not-a-uuid",
         "/api/users/0190a0b0-0000-7000-8000-000000000000",
@@ -146,19 +144,17 @@ async fn malformed_and_unknown_ids_are_404() {
 #[rocket::async_test]
 async fn create_user_permissions_roles_and_location() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
-    let user = token_of(&app.register("dora").await);
+    let admin = app.admin_token("root").await;
+    let user = app.user_token("dora").await;
     let body = |name: &str, role: &str| json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD, "role": role});
-    let (status, _) = json_of(
-        app.send(
+    let (status, _) = app
+        .call(
             Method::Post,
             "/api/users",
             Some(&user),
             Some(&body("eve1", "user")),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Forbidden);
     let res = app
         .send(
@@ -177,55 +173,47 @@ async fn create_user_permissions_roles_and_location() {
     assert_eq!(status, Status::Ok);
 
     let write = app.api_key(&admin, &["write"]).await;
-    let (status, created) = json_of(
-        app.send_key(
+    let (status, created) = app
+        .call_key(
             Method::Post,
             "/api/users",
             &write,
             Some(&body("svc1", "admin")),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Created);
     assert_eq!(
         created["user"]["role"], "user",
         "a write key cannot set roles"
     );
     let read = app.api_key(&admin, &["read"]).await;
-    let (status, _) = json_of(
-        app.send_key(
+    let (status, _) = app
+        .call_key(
             Method::Post,
             "/api/users",
             &read,
             Some(&body("svc2", "user")),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Forbidden);
 
-    let (status, _) = json_of(
-        app.send(
+    let (status, _) = app
+        .call(
             Method::Post,
             "/api/users",
             Some(&admin),
             Some(&body("mod1", "user")),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Conflict);
-    let (status, b) = json_of(
-        app.send(
+    let (status, b) = app
+        .call(
             Method::Post,
             "/api/users",
             Some(&admin),
             Some(&body("mod2", "king")),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::BadRequest);
     assert_eq!(b["details"][0]["field"], "role");
 }
@@ -236,60 +224,52 @@ async fn patch_self_others_roles_and_preconditions() {
     let admin_s = app.admin("root").await;
     let admin = token_of(&admin_s);
     let a = app.register("fred").await;
-    let b = token_of(&app.register("gina").await);
+    let b = app.user_token("gina").await;
     let id = id_of(&a["user"]);
     let path = format!("/api/users/{id}");
     let ta = token_of(&a);
 
     // BOLA: another user cannot change fred.
-    let (status, _) = json_of(
-        app.send(
+    let (status, _) = app
+        .call(
             Method::Patch,
             &path,
             Some(&b),
             Some(&json!({"username": "hacked"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Forbidden);
     // Fred renames himself; a role in the body is ignored.
-    let (status, me) = json_of(
-        app.send(
+    let (status, me) = app
+        .call(
             Method::Patch,
             &path,
             Some(&ta),
             Some(&json!({"username": "freddy", "role": "admin", "disabled": true})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Ok, "{me}");
     assert_eq!(me["user"]["username"], "freddy");
     assert_eq!(me["user"]["role"], "user");
     assert_eq!(me["user"]["disabled"], false);
-    let (status, b2) = json_of(
-        app.send(
+    let (status, b2) = app
+        .call(
             Method::Patch,
             &path,
             Some(&ta),
             Some(&json!({"email": "bad"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::BadRequest);
     assert_eq!(b2["details"][0]["field"], "email");
-    let (status, _) = json_of(
-        app.send(
+    let (status, _) = app
+        .call(
             Method::Patch,
             &path,
             Some(&ta),
             Some(&json!({"username": "GINA"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Conflict);
 
     // ETag / If-None-Match / If-Match.
@@ -325,79 +305,67 @@ async fn patch_self_others_roles_and_preconditions() {
     assert_eq!(res.status(), Status::Ok);
 
     // Admin disables fred: his token dies at once; re-enable.
-    let (status, body) = json_of(
-        app.send(
+    let (status, body) = app
+        .call(
             Method::Patch,
             &path,
             Some(&admin),
             Some(&json!({"disabled": true})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Ok, "{body}");
     assert_eq!(body["user"]["disabled"], true);
     assert_eq!(
         app.get_as("/api/auth/me", Some(&ta)).await.0,
         Status::Unauthorized
     );
-    let (status, _) = json_of(
-        app.post_json(
+    let (status, _) = app
+        .post_for(
             "/api/auth/login",
             &json!({"identity": "fredo", "password": PASSWORD}),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Unauthorized);
-    let (_, body) = json_of(
-        app.send(
+    let (_, body) = app
+        .call(
             Method::Patch,
             &path,
             Some(&admin),
             Some(&json!({"disabled": false, "role": "admin"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(body["user"]["role"], "admin");
     assert!(app.events_of("user.updated").await >= 3);
 
     // Demoting everyone but the last admin works; the last one is refused.
-    let (status, _) = json_of(
-        app.send(
+    let (status, _) = app
+        .call(
             Method::Patch,
             &path,
             Some(&admin),
             Some(&json!({"role": "user"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Ok);
     let root_path = format!("/api/users/{}", id_of(&admin_s["user"]));
-    let (status, body) = json_of(
-        app.send(
+    let (status, body) = app
+        .call(
             Method::Patch,
             &root_path,
             Some(&admin),
             Some(&json!({"role": "user"})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Conflict);
     assert_error(&body, "conflict");
-    let (status, _) = json_of(
-        app.send(
+    let (status, _) = app
+        .call(
             Method::Patch,
             &root_path,
             Some(&admin),
             Some(&json!({"disabled": true})),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(status, Status::Conflict);
     let res = app
         .send(Method::Delete, &root_path, Some(&admin), None)
@@ -408,9 +376,9 @@ async fn patch_self_others_roles_and_preconditions() {
 #[rocket::async_test]
 async fn delete_user_takes_their_posts() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     let a = app.register("hank").await;
-    let b = token_of(&app.register("iris").await);
+    let b = app.user_token("iris").await;
     let ta = token_of(&a);
     let id = id_of(&a["user"]);
     let post = app
@@ -456,10 +424,10 @@ async fn delete_user_takes_their_posts() {
 #[rocket::async_test]
 async fn a_users_posts_respect_draft_visibility() {
     let app = TestApp::new().await;
-    let admin = token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     let a = app.register("jack").await;
     let ta = token_of(&a);
-    let other = token_of(&app.register("kate").await);
+    let other = app.user_token("kate").await;
     app.post_as(
         &ta,
         json!({"title": "Public", "content": "x", "published": true}),
