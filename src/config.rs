@@ -242,7 +242,9 @@ pub struct AuthConfig {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
-    /// Concurrent password hashes; 0 means cores - 1 (at least 1).
+    /// Concurrent password hashes; 0 means one per CPU core. The hashing
+    /// threads run at a lower OS priority, so they use idle CPU but yield
+    /// to request handling.
     pub hash_concurrency: usize,
 }
 
@@ -268,9 +270,7 @@ impl Default for AuthConfig {
 impl AuthConfig {
     pub fn hash_concurrency(&self) -> usize {
         match self.hash_concurrency {
-            0 => std::thread::available_parallelism()
-                .map_or(1, |n| n.get().saturating_sub(1))
-                .max(1),
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         }
     }

@@ -1,8 +1,9 @@
 //! Passwords: strength rules, and argon2id hashing off the async workers.
 //!
 //! Hash and verify run on a small pool of dedicated threads
-//! (`auth.hash_concurrency` of them), so a login flood queues up instead of
-//! taking every core — and only those few threads ever hold argon2's 19 MiB
+//! (`auth.hash_concurrency` of them, one per core by default, at a lower OS
+//! priority), so a login flood queues up and uses idle CPU instead of
+//! starving request handling — and only those few threads ever hold argon2's 19 MiB
 //! work areas (on tokio's blocking pool every thread kept its own malloc
 //! arena full of them: 2 GB of RSS after a login benchmark). Unknown accounts are verified against a dummy hash so a login
 //! takes the same time whether or not the account exists.
@@ -53,6 +54,33 @@ pub struct Hasher {
     dummy: Arc<String>,
 }
 
+/// How much the hashing threads' OS priority is lowered (a nice value).
+/// Linux's scheduler weighs a nice-10 thread about a tenth of a nice-0 one:
+/// alone, hashes get whole cores; next to request handling, they mostly wait.
+const HASH_NICENESS: i32 = 10;
+
+/// On Linux `setpriority(PRIO_PROCESS, tid)` applies to one thread.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn lower_thread_priority(niceness: i32) -> std::io::Result<()> {
+    // SAFETY: plain syscalls on the calling thread's own id; no memory is
+    // shared with the kernel.
+    let rc = unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, niceness)
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_thread_priority(_niceness: i32) -> std::io::Result<()> {
+    Ok(())
+}
+
 /// Starts `n` hashing threads sharing one queue.
 fn start_pool(n: usize) -> ApiResult<mpsc::Sender<HashJob>> {
     let (tx, rx) = mpsc::channel::<HashJob>();
@@ -61,14 +89,19 @@ fn start_pool(n: usize) -> ApiResult<mpsc::Sender<HashJob>> {
         let rx = rx.clone();
         std::thread::Builder::new()
             .name(format!("folio-hash-{i}"))
-            .spawn(move || loop {
-                let job = match rx.lock() {
-                    Ok(guard) => guard.recv(),
-                    Err(_) => return,
-                };
-                match job {
-                    Ok(job) => job(),
-                    Err(_) => return,
+            .spawn(move || {
+                if let Err(e) = lower_thread_priority(HASH_NICENESS) {
+                    tracing::debug!(error = %e, "could not lower the hashing thread's priority");
+                }
+                loop {
+                    let job = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
                 }
             })
             .map_err(ApiError::internal)?;
