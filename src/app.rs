@@ -150,6 +150,11 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
         .register("/", http::catchers::all())
 }
 
+/// WAL size past which the maintenance task checkpoints even under load
+/// (checked every half second, so the WAL stays well under the 64 MiB
+/// `journal_size_limit`).
+const WAL_SOFT_LIMIT: u64 = 16 * 1024 * 1024;
+
 /// Periodic upkeep until shutdown: noticing other processes' writes (the
 /// CLI while the server runs) to flush the caches, and expired refresh tokens.
 fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
@@ -174,6 +179,16 @@ fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = every_second.tick() => {
+                    // Under sustained writes and reads SQLite's passive
+                    // checkpoints cannot restart the WAL, which then grows
+                    // without bound; past a soft limit, a TRUNCATE checkpoint
+                    // waits the moment it takes for readers to move on.
+                    if wrote_since_checkpoint && ctx.db.wal_size().await > WAL_SOFT_LIMIT {
+                        match ctx.db.checkpoint().await {
+                            Ok(()) => tracing::debug!("WAL over its soft limit: checkpointed"),
+                            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+                        }
+                    }
                     if let Ok(v) = ctx.db.data_version().await {
                         if v != seen {
                             seen = v;

@@ -256,6 +256,15 @@ impl Db {
             .await
     }
 
+    /// The size of the WAL file in bytes (0 when there is none).
+    pub async fn wal_size(&self) -> u64 {
+        let mut wal = self.inner.path.clone().into_os_string();
+        wal.push("-wal");
+        tokio::task::spawn_blocking(move || std::fs::metadata(wal).map_or(0, |m| m.len()))
+            .await
+            .unwrap_or(0)
+    }
+
     /// Lets SQLite refresh its query-planner statistics.
     pub async fn optimize(&self) -> ApiResult<()> {
         self.inner.writer.maintenance("PRAGMA optimize;").await
