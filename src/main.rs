@@ -190,6 +190,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 fn main() -> ExitCode {
+    tune_malloc();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -198,3 +199,22 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// glibc's allocator, told to map large blocks directly (so freed ones go
+/// back to the OS instead of staying in an arena: argon2's 19 MiB work
+/// areas and the FTS5 sorters otherwise pushed RSS past 200 MiB after a
+/// login benchmark) and to keep few arenas (each thread's arena otherwise
+/// holds its own fragments). Measured in BENCHMARKS.md.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn tune_malloc() {
+    // SAFETY: mallopt only changes allocator settings; it runs first thing
+    // in main, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, 4);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_malloc() {}

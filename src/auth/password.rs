@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, PasswordVerifier, Version};
+use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::oneshot;
 
 use crate::config::AuthConfig;
@@ -193,14 +193,53 @@ fn hash_with(params: &Params, password: &str) -> ApiResult<String> {
         .map_err(|e| ApiError::internal(format!("hashing failed: {e}")))
 }
 
+/// Verifies with the parameters stored in the hash itself, reusing the
+/// thread's argon2 work area: allocating 19 MiB per login costs page faults
+/// each time (the allocator maps and unmaps blocks that large).
 fn verify_with(password: &str, hash: &str) -> bool {
+    thread_local!(static WORK: std::cell::RefCell<Vec<argon2::Block>> = const {
+        std::cell::RefCell::new(Vec::new())
+    });
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
-    // Verify with the parameters stored in the hash itself.
-    Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok()
+    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+        parsed.salt,
+        parsed.hash,
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let mut out = vec![0u8; expected.len()];
+    let computed = WORK.with(|work| {
+        let Ok(mut work) = work.try_borrow_mut() else {
+            return false;
+        };
+        if work.len() < blocks {
+            work.resize(blocks, argon2::Block::default());
+        }
+        Argon2::new(algorithm, version, params)
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                &mut out,
+                &mut work[..blocks],
+            )
+            .is_ok()
+    });
+    // Output's equality is constant-time.
+    computed && argon2::password_hash::Output::new(&out).is_ok_and(|o| o == expected)
 }
 
 #[cfg(test)]
@@ -245,5 +284,26 @@ mod tests {
         })
         .unwrap();
         assert!(stronger.needs_rehash(&hash));
+        // The reused work area: a larger hash after a smaller one on the same
+        // thread, then the smaller again; other algorithms and garbage.
+        let big = stronger.hash_blocking("Secret123x").unwrap();
+        for (candidate, want) in [(&big, true), (&hash, true)] {
+            assert_eq!(verify_with("Secret123x", candidate), want);
+            assert!(!verify_with("Secret123y", candidate));
+        }
+        let argon2i = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x13,
+            Params::new(1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"Secret123x", &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
+        assert!(verify_with("Secret123x", &argon2i));
+        assert!(!verify_with(
+            "Secret123x",
+            "$argon2id$v=19$m=1024,t=1,p=1$bad"
+        ));
+        assert!(!verify_with("Secret123x", "not a hash"));
     }
 }
