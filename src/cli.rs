@@ -304,6 +304,8 @@ pub fn graphql_schema(config: &Config, out: &std::path::Path) -> Result<(), CliE
 /// `folio seed`: fills the database with demo or benchmark data — `users`
 /// authors (password `Seed-Password-1`) and `posts` posts, `published`% of
 /// them published, written in large transactions with progress on stderr.
+/// Every post contains the word "folio" and every hundredth "centum" (for
+/// searching a term in every post and in 1% of them).
 pub fn seed(config: &Config, users: u32, posts: u64, published_pct: u8) -> Result<(), CliError> {
     const WORDS: &[&str] = &[
         "rust",
@@ -397,7 +399,15 @@ pub fn seed(config: &Config, users: u32, posts: u64, published_pct: u8) -> Resul
             let title = format!("{} {} {}", words[0], words[1], words[2]);
             let published = (next() % 100) < u64::from(published_pct);
             let author = author_ids[(next() % author_ids.len() as u64) as usize].clone();
-            rows.push((title, words.join(" "), published, author, done + i));
+            // Two marker words for search benchmarks: "folio" in every post,
+            // "centum" in every hundredth.
+            let mut content = words.join(" ");
+            content.push_str(if (done + i).is_multiple_of(100) {
+                " folio centum"
+            } else {
+                " folio"
+            });
+            rows.push((title, content, published, author, done + i));
         }
         runtime
             .block_on(db.write(move |c| {
