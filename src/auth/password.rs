@@ -51,7 +51,9 @@ type HashJob = Box<dyn FnOnce() + Send>;
 pub struct Hasher {
     params: Params,
     jobs: Arc<Mutex<mpsc::Sender<HashJob>>>,
-    dummy: Arc<String>,
+    /// Made on a hashing thread when the pool starts (an argon2 hash takes
+    /// tens of milliseconds: not on the startup path).
+    dummy: Arc<OnceLock<String>>,
 }
 
 /// How much the hashing threads' OS priority is lowered (a nice value).
@@ -118,12 +120,24 @@ impl Hasher {
             None,
         )
         .map_err(|e| ApiError::internal(format!("argon2 parameters: {e}")))?;
-        let dummy = hash_with(&params, "dummy password for timing equality")?;
-        Ok(Hasher {
+        let hasher = Hasher {
             params,
             jobs: Arc::new(Mutex::new(start_pool(cfg.hash_concurrency())?)),
-            dummy: Arc::new(dummy),
-        })
+            dummy: Arc::new(OnceLock::new()),
+        };
+        // The first job of the pool: nobody waits for it unless an unknown
+        // account logs in within the first few milliseconds.
+        let (dummy, params) = (hasher.dummy.clone(), hasher.params.clone());
+        let job: HashJob = Box::new(move || {
+            dummy.get_or_init(|| dummy_hash(&params));
+        });
+        hasher
+            .jobs
+            .lock()
+            .map_err(|_| ApiError::internal("hashing queue lock poisoned"))?
+            .send(job)
+            .map_err(|_| ApiError::internal("the hashing threads stopped"))?;
+        Ok(hasher)
     }
 
     pub async fn hash(&self, password: String) -> ApiResult<String> {
@@ -135,9 +149,15 @@ impl Hasher {
     /// there is no account, so both take the same time.
     pub async fn verify(&self, password: String, hash: Option<String>) -> ApiResult<bool> {
         let real = hash.is_some();
-        let hash = hash.unwrap_or_else(|| self.dummy.as_ref().clone());
+        let (dummy, params) = (self.dummy.clone(), self.params.clone());
         let ok = self
-            .blocking(move || Ok(verify_with(&password, &hash)))
+            .blocking(move || {
+                let hash = match &hash {
+                    Some(h) => h.as_str(),
+                    None => dummy.get_or_init(|| dummy_hash(&params)).as_str(),
+                };
+                Ok(verify_with(&password, hash))
+            })
             .await?;
         Ok(ok && real)
     }
@@ -183,6 +203,13 @@ impl Hasher {
 
 fn argon(params: &Params) -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+/// The hash unknown accounts are verified against. Hashing only fails on
+/// parameters `Params::new` already refused; an empty string then still
+/// answers "no" (without the equal timing).
+fn dummy_hash(params: &Params) -> String {
+    hash_with(params, "dummy password for timing equality").unwrap_or_default()
 }
 
 fn hash_with(params: &Params, password: &str) -> ApiResult<String> {
