@@ -128,15 +128,9 @@ impl Hasher {
         // The first job of the pool: nobody waits for it unless an unknown
         // account logs in within the first few milliseconds.
         let (dummy, params) = (hasher.dummy.clone(), hasher.params.clone());
-        let job: HashJob = Box::new(move || {
+        hasher.submit(Box::new(move || {
             dummy.get_or_init(|| dummy_hash(&params));
-        });
-        hasher
-            .jobs
-            .lock()
-            .map_err(|_| ApiError::internal("hashing queue lock poisoned"))?
-            .send(job)
-            .map_err(|_| ApiError::internal("the hashing threads stopped"))?;
+        }))?;
         Ok(hasher)
     }
 
@@ -181,20 +175,24 @@ impl Hasher {
         hash_with(&self.params, password)
     }
 
+    /// Queues a job for the hashing threads.
+    fn submit(&self, job: HashJob) -> ApiResult<()> {
+        self.jobs
+            .lock()
+            .map_err(|_| ApiError::internal("hashing queue lock poisoned"))?
+            .send(job)
+            .map_err(|_| ApiError::internal("the hashing threads stopped"))
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> ApiResult<T> + Send + 'static,
     ) -> ApiResult<T> {
         let (reply, answer) = oneshot::channel();
         let span = tracing::Span::current();
-        let job: HashJob = Box::new(move || {
+        self.submit(Box::new(move || {
             let _ = reply.send(span.in_scope(f));
-        });
-        self.jobs
-            .lock()
-            .map_err(|_| ApiError::internal("hashing queue lock poisoned"))?
-            .send(job)
-            .map_err(|_| ApiError::internal("the hashing threads stopped"))?;
+        }))?;
         answer
             .await
             .map_err(|_| ApiError::internal("a hashing job was dropped"))?

@@ -288,26 +288,33 @@ pub fn search_window(conn: &Connection, expr: &str) -> ApiResult<(u64, Option<i6
 /// Up to this many rows, a phrase's document frequency is counted exactly.
 pub const DF_EXACT: i64 = 2_000;
 
+/// The smallest and largest post rowids (drafts included), for
+/// [`document_frequency`]'s density estimate.
+pub fn rowid_span(conn: &Connection) -> ApiResult<Option<(i64, i64)>> {
+    let (first, last): (Option<i64>, Option<i64>) = conn
+        // Two subqueries: SQLite answers a lone min() or max() from the end
+        // of the b-tree, but both in one SELECT scan the table.
+        .prepare_cached("SELECT (SELECT min(rowid) FROM posts), (SELECT max(rowid) FROM posts)")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(first.zip(last))
+}
+
 /// How many indexed posts contain `phrase` (a one-phrase MATCH expression),
 /// for BM25's IDF: exact up to [`DF_EXACT`]; above, estimated from how
-/// densely the newest `DF_EXACT` matches sit in the rowid space, so the work
-/// stays bounded however common the phrase is.
-pub fn document_frequency(conn: &Connection, phrase: &str) -> ApiResult<i64> {
+/// densely the newest `DF_EXACT` matches sit in the rowid `span` (see
+/// [`rowid_span`]), so the work stays bounded however common the phrase is.
+pub fn document_frequency(
+    conn: &Connection,
+    phrase: &str,
+    span: Option<(i64, i64)>,
+) -> ApiResult<i64> {
     let (n, lowest): (i64, Option<i64>) = conn
         .prepare_cached(
             "SELECT count(*), min(rid) FROM (SELECT rowid AS rid FROM posts_fts
              WHERE posts_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2)",
         )?
         .query_row(params![phrase, DF_EXACT], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let Some(lowest) = lowest.filter(|_| n >= DF_EXACT) else {
-        return Ok(n);
-    };
-    let (first, last): (Option<i64>, Option<i64>) = conn
-        // Two subqueries: SQLite answers a lone min() or max() from the end
-        // of the b-tree, but both in one SELECT scan the table.
-        .prepare_cached("SELECT (SELECT min(rowid) FROM posts), (SELECT max(rowid) FROM posts)")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let (Some(first), Some(last)) = (first, last) else {
+    let (Some(lowest), Some((first, last))) = (lowest.filter(|_| n >= DF_EXACT), span) else {
         return Ok(n);
     };
     let window = (last - lowest + 1).max(1) as f64;
@@ -502,9 +509,11 @@ mod tests {
     #[test]
     fn document_frequency_is_exact_when_small_and_close_when_large() {
         let conn = big();
-        assert_eq!(document_frequency(&conn, "\"rare\"").unwrap(), 3);
-        assert_eq!(document_frequency(&conn, "\"tenth\"").unwrap(), 1_200);
-        let common = document_frequency(&conn, "\"common\"").unwrap();
+        let span = rowid_span(&conn).unwrap();
+        assert_eq!(span, Some((1, 12_000)));
+        assert_eq!(document_frequency(&conn, "\"rare\"", span).unwrap(), 3);
+        assert_eq!(document_frequency(&conn, "\"tenth\"", span).unwrap(), 1_200);
+        let common = document_frequency(&conn, "\"common\"", span).unwrap();
         assert!((11_500..=12_500).contains(&common), "{common}");
     }
 

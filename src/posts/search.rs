@@ -91,13 +91,19 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
             let (count, floor) = repo::search_window(c, expr)?;
             let floor = floor.unwrap_or(i64::MIN);
             let mut dfs = Vec::with_capacity(parsed.phrases.len());
+            let mut span = None;
             for (phrase, excluded) in &parsed.phrases {
                 dfs.push(match (excluded, parsed.phrases.len()) {
                     // An excluded phrase never occurs in a hit: its IDF is moot.
                     (true, _) => 0,
                     // A lone phrase's matches are its documents.
                     (false, 1) if count <= SEARCH_CAP => count as i64,
-                    (false, _) => repo::document_frequency(c, phrase)?,
+                    (false, _) => {
+                        if span.is_none() {
+                            span = Some(repo::rowid_span(c)?);
+                        }
+                        repo::document_frequency(c, phrase, span.flatten())?
+                    }
                 });
             }
             let hits = repo::search(c, expr, &dfs, floor, limit, offset)?;
