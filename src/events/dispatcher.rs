@@ -33,6 +33,10 @@ pub struct Dispatch {
 struct Inflight {
     deliveries: HashSet<String>,
     per_webhook: HashMap<String, usize>,
+    /// Deliveries finished since the scheduler last read the due list: that
+    /// read may predate their committed outcome, so they are not claimed
+    /// again from it (a healthy endpoint once got the same event twice).
+    finished: HashSet<String>,
 }
 
 impl Dispatch {
@@ -45,7 +49,11 @@ impl Dispatch {
             return false;
         };
         let per = f.per_webhook.get(&d.webhook_id).copied().unwrap_or(0);
-        if f.deliveries.contains(&d.id) || per >= PER_WEBHOOK || f.deliveries.len() >= max {
+        if f.deliveries.contains(&d.id)
+            || f.finished.contains(&d.id)
+            || per >= PER_WEBHOOK
+            || f.deliveries.len() >= max
+        {
             return false;
         }
         f.deliveries.insert(d.id.clone());
@@ -53,9 +61,19 @@ impl Dispatch {
         true
     }
 
+    /// Called just before the due list is read: everything finished so far
+    /// has its outcome committed (attempts release after their write), so
+    /// the read will reflect it.
+    fn begin_round(&self) {
+        if let Ok(mut f) = self.inflight.lock() {
+            f.finished.clear();
+        }
+    }
+
     fn release(&self, d: &Delivery) {
         if let Ok(mut f) = self.inflight.lock() {
             f.deliveries.remove(&d.id);
+            f.finished.insert(d.id.clone());
             if let Some(n) = f.per_webhook.get_mut(&d.webhook_id) {
                 *n = n.saturating_sub(1);
             }
@@ -260,6 +278,7 @@ fn describe(e: &reqwest::Error) -> String {
 
 /// Starts due deliveries that are not yet in flight.
 async fn schedule(ctx: &Ctx, client: &reqwest::Client) {
+    ctx.webhooks.begin_round();
     let due = match ctx.db.read(|c| repo::due(c, 200)).await {
         Ok(d) => d,
         Err(e) => {
