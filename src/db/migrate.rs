@@ -176,6 +176,10 @@ pub fn run(conn: &mut Connection, known: &[Migration]) -> Result<Vec<Migration>,
         if exists.is_some() {
             continue;
         }
+        // Some migrations rebuild an index and take a while on a large
+        // database: say so before, not only after.
+        tracing::info!(migration = %m.file_name(), "applying migration");
+        let started = std::time::Instant::now();
         tx.execute_batch(&m.sql)
             .map_err(|source| MigrationError::Failed {
                 file: m.file_name(),
@@ -186,7 +190,11 @@ pub fn run(conn: &mut Connection, known: &[Migration]) -> Result<Vec<Migration>,
             params![m.version, m.name, m.checksum()],
         )?;
         tx.commit()?;
-        tracing::info!(migration = %m.file_name(), "applied migration");
+        tracing::info!(
+            migration = %m.file_name(),
+            ms = started.elapsed().as_millis() as u64,
+            "applied migration"
+        );
         done.push(m.clone());
     }
     Ok(done)

@@ -1,6 +1,6 @@
 //! `/api/search`: query language, ranking, snippets, drafts, hostile input.
 
-use rocket::http::Status;
+use rocket::http::{Method, Status};
 use serde_json::{json, Value};
 
 use crate::support::{assert_error, TestApp};
@@ -211,4 +211,87 @@ async fn search_pages_and_limits() {
     let (status, _) = app.get_as("/api/search?q=common&limit=101", None).await;
     assert_eq!(status, Status::BadRequest);
     let _: Value = body;
+}
+
+/// Prefix searches are expanded into the indexed tokens they match, and the
+/// expansion is cached: every write must show at once.
+#[rocket::async_test]
+async fn prefix_searches_follow_every_write() {
+    let app = seeded().await;
+    let t = app.user_token("zoe").await;
+    assert!(titles(&app, "zebr*").await.is_empty());
+    let post = app
+        .post_as(
+            &t,
+            json!({"title": "Zebra crossing", "content": "stripes", "published": true}),
+        )
+        .await;
+    let path = format!("/api/posts/{}", post["id"].as_str().unwrap());
+    assert_eq!(titles(&app, "zebr*").await, vec!["Zebra crossing"]);
+    assert_eq!(titles(&app, "Zebras*").await, vec!["Zebra crossing"]);
+    assert!(titles(&app, "okap*").await.is_empty());
+
+    let (status, _) = app
+        .call(
+            Method::Patch,
+            &path,
+            Some(&t),
+            Some(&json!({"title": "Okapi crossing"})),
+        )
+        .await;
+    assert_eq!(status, Status::Ok);
+    // Words the old and new titles share stay searchable (0006's fix).
+    assert_eq!(titles(&app, "crossing").await, vec!["Okapi crossing"]);
+    assert!(titles(&app, "zebr*").await.is_empty());
+    assert_eq!(titles(&app, "okap*").await, vec!["Okapi crossing"]);
+    assert_eq!(titles(&app, "crossing -okap*").await, Vec::<String>::new());
+
+    let (status, _) = app
+        .call(Method::Post, &format!("{path}/unpublish"), Some(&t), None)
+        .await;
+    assert_eq!(status, Status::Ok);
+    assert!(titles(&app, "okap*").await.is_empty());
+    let (status, _) = app
+        .call(Method::Post, &format!("{path}/publish"), Some(&t), None)
+        .await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(titles(&app, "okap*").await, vec!["Okapi crossing"]);
+    let (status, _) = app.call(Method::Delete, &path, Some(&t), None).await;
+    assert_eq!(status, Status::NoContent);
+    assert!(titles(&app, "okap*").await.is_empty());
+
+    // A prefix matching more tokens than are expanded still finds them all.
+    let words: Vec<String> = (0..40).map(|i| format!("quux{i:02}x")).collect();
+    app.post_as(
+        &t,
+        json!({"title": "Many", "content": words.join(" "), "published": true}),
+    )
+    .await;
+    assert_eq!(titles(&app, "quux*").await, vec!["Many"]);
+    assert_eq!(titles(&app, "quux3*").await, vec!["Many"]);
+    assert!(titles(&app, "many -quux*").await.is_empty());
+}
+
+/// Editing a published post keeps the words its old and new text share in
+/// the index (the update triggers once ran in the wrong order: 0006).
+#[rocket::async_test]
+async fn edits_keep_shared_words_searchable() {
+    let app = TestApp::new().await;
+    let t = app.user_token("eve").await;
+    let post = app
+        .post_as(
+            &t,
+            json!({"title": "Zebra crossing", "content": "black stripes", "published": true}),
+        )
+        .await;
+    let path = format!("/api/posts/{}", post["id"].as_str().unwrap());
+    let edit = json!({"title": "Okapi crossing", "content": "brown stripes"});
+    let (status, _) = app.call(Method::Patch, &path, Some(&t), Some(&edit)).await;
+    assert_eq!(status, Status::Ok);
+    for q in ["crossing", "stripes", "okapi", "brown"] {
+        assert_eq!(titles(&app, q).await, vec!["Okapi crossing"], "{q}");
+    }
+    for q in ["zebra", "black"] {
+        assert!(titles(&app, q).await.is_empty(), "{q}");
+    }
 }
