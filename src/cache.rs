@@ -139,6 +139,10 @@ pub struct Caches {
     pub slugs: Coherent<String, String>,
     /// First pages of the anonymous post list → response body.
     pub feed: Coherent<String, Arc<String>>,
+    /// Search prefix → the indexed tokens it matches, with their post
+    /// counts (`None`: too many to expand). Forgotten on every change to
+    /// posts, since any of them can add tokens or change counts.
+    pub terms: Coherent<String, Option<Arc<crate::posts::query::Expansion>>>,
 }
 
 impl Caches {
@@ -151,20 +155,30 @@ impl Caches {
             posts: Coherent::new("posts", cfg.posts_capacity, ttl).enabled(cfg.enabled),
             slugs: Coherent::new("slugs", cfg.posts_capacity, ttl).enabled(cfg.enabled),
             feed: Coherent::new("feed", 256, ttl).enabled(cfg.enabled),
+            terms: Coherent::new("terms", 10_000, ttl).enabled(cfg.enabled),
         }
     }
 
-    /// A post changed: forget it, its slug and every cached list page.
+    /// A post was created: forget every cached list page and prefix
+    /// expansion.
+    pub fn post_added(&self) {
+        self.feed.invalidate_all();
+        self.terms.invalidate_all();
+    }
+
+    /// A post changed: forget it, its slug, every cached list page and
+    /// prefix expansion.
     pub fn forget_post(&self, id: &str, slug: &str) {
         self.posts.invalidate(&id.to_string());
         self.slugs.invalidate(&slug.to_string());
-        self.feed.invalidate_all();
+        self.post_added();
     }
 
-    /// Something every post shows changed (an author's name).
+    /// Something every post shows changed (an author's name), or many posts
+    /// went (a user's deletion).
     pub fn invalidate_posts_all(&self) {
         self.posts.invalidate_all();
-        self.feed.invalidate_all();
+        self.post_added();
     }
 
     /// Forgets everything (another process wrote to the database).
@@ -175,6 +189,7 @@ impl Caches {
         self.posts.invalidate_all();
         self.slugs.invalidate_all();
         self.feed.invalidate_all();
+        self.terms.invalidate_all();
     }
 
     /// Per-cache statistics, for `/api/admin/stats` and `/metrics`.
@@ -186,6 +201,7 @@ impl Caches {
             (self.posts.name(), self.posts.stats()),
             (self.slugs.name(), self.slugs.stats()),
             (self.feed.name(), self.feed.stats()),
+            (self.terms.name(), self.terms.stats()),
         ]
     }
 

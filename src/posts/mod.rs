@@ -8,3 +8,4 @@ pub mod repo;
 pub mod rest;
 pub mod search;
 pub mod service;
+pub mod tokenize;

@@ -54,7 +54,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     check(rc, "registering folio_rank")
 }
 
-fn check(rc: c_int, what: &str) -> rusqlite::Result<()> {
+pub(super) fn check(rc: c_int, what: &str) -> rusqlite::Result<()> {
     if rc == ffi::SQLITE_OK {
         Ok(())
     } else {
@@ -67,7 +67,7 @@ fn check(rc: c_int, what: &str) -> rusqlite::Result<()> {
 
 /// The connection's `fts5_api`, obtained the documented way: `SELECT
 /// fts5(?1)` with a pointer bound as type "fts5_api_ptr".
-fn fts5_api(conn: &Connection) -> rusqlite::Result<*mut ffi::fts5_api> {
+pub(super) fn fts5_api(conn: &Connection) -> rusqlite::Result<*mut ffi::fts5_api> {
     let mut api: *mut ffi::fts5_api = ptr::null_mut();
     // SAFETY: the statement is prepared, used and finalized here on the
     // connection's own handle; `api` outlives the statement.

@@ -322,6 +322,52 @@ pub fn document_frequency(
     Ok((n as f64 * all / window).round() as i64)
 }
 
+/// The indexed tokens that start with `prefix` (a token as the index's
+/// tokenizer makes it), in order, with how many posts contain each; at most
+/// `limit` of them.
+pub fn tokens_with_prefix(
+    conn: &Connection,
+    prefix: &str,
+    limit: usize,
+) -> ApiResult<Vec<(String, i64)>> {
+    // Every string starting with `prefix` sorts before `prefix` with its last
+    // character incremented (UTF-8 byte order is code point order).
+    let upper = prefix.chars().last().and_then(|last| {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32)?;
+        let mut upper = prefix[..prefix.len() - last.len_utf8()].to_string();
+        upper.push(next);
+        Some(upper)
+    });
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    // Both bounds as plain constraints, so fts5vocab seeks to the range and
+    // stops at its end (it counts each token's posts as it goes).
+    let (sql, bound) = match &upper {
+        Some(upper) => (
+            "SELECT term, doc FROM posts_fts_vocab
+             WHERE term >= ?1 AND term < ?2 ORDER BY term LIMIT ?3",
+            upper.as_str(),
+        ),
+        None => (
+            "SELECT term, doc FROM posts_fts_vocab
+             WHERE term >= ?1 AND ?2 = ?2 ORDER BY term LIMIT ?3",
+            "",
+        ),
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![prefix, bound, limit], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (term, docs) = row?;
+        if !term.starts_with(prefix) {
+            break;
+        }
+        out.push((term, docs));
+    }
+    Ok(out)
+}
+
 /// Ranked hits (title weighs 10× content) among rowids ≥ `floor`; `dfs`
 /// holds the document frequency of each phrase of `expr` (see
 /// [`super::rank`]).

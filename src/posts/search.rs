@@ -5,11 +5,24 @@
 //! title weighted 10× the content. To stay fast when a term matches most of a
 //! large database, only the newest 10,000 matches are ranked and `total`
 //! stops counting at 10,000 (`exact: false` beyond).
+//!
+//! A prefix term (`ru*`) is expanded into the indexed tokens it matches
+//! (`("rust" OR "rusty")`), read from the index's vocabulary and cached until
+//! the next change to posts. The same posts match, but FTS5 reads each
+//! token's posting list lazily, newest first, instead of merging every
+//! matching list in full before its first row — once per statement, and a
+//! search runs several. A prefix matching more than [`MAX_EXPANSION`] tokens
+//! stays an FTS5 prefix query.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use super::query::{self, QueryError};
+use super::query::{self, Expansion, QueryError};
 use super::repo::{self, MARK_CLOSE, MARK_OPEN, SEARCH_CAP};
+use super::tokenize::{self, Mode};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::list::Page;
@@ -78,31 +91,47 @@ pub fn rounded(rank: f64) -> f64 {
     (rank * 1000.0).round() / 1000.0
 }
 
+/// Most indexed tokens a prefix is expanded into; a prefix matching more
+/// (`a*` on a large vocabulary) stays an FTS5 prefix query.
+pub const MAX_EXPANSION: usize = 32;
+
 /// Parses `q` and runs the search for one page (REST and GraphQL).
 pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outcome> {
-    let parsed = query::parse_query(q).map_err(|e| match e {
+    let parsed = query::parse_terms(q).map_err(|e| match e {
         QueryError::Empty => ApiError::validation("q", "has nothing searchable in it"),
         QueryError::TooLong => ApiError::validation("q", e.to_string()),
     })?;
+    let shared = ctx.clone();
     let result = ctx
         .db
         .read(move |c| {
+            let expansions = parsed
+                .prefixes()
+                .into_iter()
+                .map(|p| Ok((p.to_string(), expansion(&shared, c, p)?)))
+                .collect::<ApiResult<HashMap<String, Option<Arc<Expansion>>>>>()?;
+            let Some(parsed) = parsed.render(|p| expansions.get(p).and_then(|e| e.as_deref()))
+            else {
+                // A prefix that must match matches no indexed token.
+                return Ok((0, Vec::new()));
+            };
             let expr = &parsed.expr;
             let (count, floor) = repo::search_window(c, expr)?;
             let floor = floor.unwrap_or(i64::MIN);
             let mut dfs = Vec::with_capacity(parsed.phrases.len());
             let mut span = None;
-            for (phrase, excluded) in &parsed.phrases {
-                dfs.push(match (excluded, parsed.phrases.len()) {
+            for phrase in &parsed.phrases {
+                dfs.push(match (phrase.excluded, phrase.df, parsed.phrases.len()) {
                     // An excluded phrase never occurs in a hit: its IDF is moot.
-                    (true, _) => 0,
+                    (true, _, _) => 0,
+                    (false, Some(df), _) => df,
                     // A lone phrase's matches are its documents.
-                    (false, 1) if count <= SEARCH_CAP => count as i64,
-                    (false, _) => {
+                    (false, None, 1) if count <= SEARCH_CAP => count as i64,
+                    (false, None, _) => {
                         if span.is_none() {
                             span = Some(repo::rowid_span(c)?);
                         }
-                        repo::document_frequency(c, phrase, span.flatten())?
+                        repo::document_frequency(c, &phrase.expr, span.flatten())?
                     }
                 });
             }
@@ -122,9 +151,131 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
     Ok(Outcome { hits, count })
 }
 
+/// The indexed tokens a prefix term matches, through the `terms` cache;
+/// `None` keeps it an FTS5 prefix query: when it matches more than
+/// [`MAX_EXPANSION`] tokens, is several tokens (`e-mai*`), or a token would
+/// not survive being searched as a word (stemming it again changes it).
+fn expansion(ctx: &Ctx, conn: &Connection, prefix: &str) -> ApiResult<Option<Arc<Expansion>>> {
+    let key = prefix.to_string();
+    let ticket = match ctx.caches.terms.get(&key) {
+        Ok(found) => return Ok(found),
+        Err(ticket) => ticket,
+    };
+    let found = load_expansion(conn, prefix)?.map(Arc::from);
+    ctx.caches.terms.insert(ticket, key, found.clone());
+    Ok(found)
+}
+
+fn load_expansion(conn: &Connection, prefix: &str) -> ApiResult<Option<Vec<(String, i64)>>> {
+    let tokens = tokenize::tokens(conn, prefix, Mode::Prefix)?;
+    let [token] = tokens.as_slice() else {
+        return Ok(None);
+    };
+    let found = repo::tokens_with_prefix(conn, token, MAX_EXPANSION + 1)?;
+    if found.len() > MAX_EXPANSION {
+        return Ok(None);
+    }
+    for (term, _) in &found {
+        if tokenize::tokens(conn, term, Mode::Query)? != [term.as_str()] {
+            return Ok(None);
+        }
+    }
+    Ok(Some(found))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn db(contents: &[&str]) -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::migrate::run(&mut conn, &crate::db::migrate::embedded().unwrap()).unwrap();
+        conn.execute(
+            "INSERT INTO users (id, username, email, password_hash) VALUES ('u', 'u', 'u@x', 'x')",
+            [],
+        )
+        .unwrap();
+        for (i, content) in contents.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO posts (id, author_id, title, slug, content, published)
+                 VALUES (?1, 'u', 'post', ?1, ?2, 1)",
+                rusqlite::params![format!("p{i}"), content],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    fn rowids(conn: &Connection, expr: &str) -> Vec<i64> {
+        conn.prepare("SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1 ORDER BY rowid")
+            .unwrap()
+            .query_map([expr], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn expanded_prefixes_match_what_fts5_prefixes_match() {
+        let many: Vec<String> = (0..40)
+            .map(|i| format!("zz{}", char::from(b'a' + i % 26)).repeat(1 + usize::from(i / 26)))
+            .collect();
+        let many = many.join(" ");
+        let conn = db(&[
+            "Running runners run; the runner ran",
+            "Rust rusty rustacean trust",
+            "Crème brûlée and crêpes",
+            "e-mail me, email you",
+            &many,
+            "généralement deliveries delivery",
+            "nothing to see",
+        ]);
+        let queries = [
+            "run*",
+            "Running*",
+            "runn*",
+            "rust*",
+            "ru*",
+            "r*",
+            "crem*",
+            "CRÈ*",
+            "e-mai*",
+            "emai*",
+            "zz*",
+            "zza*",
+            "gén*",
+            "deliv*",
+            "rust* -trust*",
+            "rust* OR crem*",
+            "-ru* see",
+            "qqq*",
+            "see qqq*",
+            "see OR qqq*",
+            "see -qqq*",
+        ];
+        for q in queries {
+            let parsed = query::parse_terms(q).unwrap();
+            let native = parsed.render(|_| None).unwrap();
+            let expansions: HashMap<String, Option<Vec<(String, i64)>>> = parsed
+                .prefixes()
+                .into_iter()
+                .map(|p| (p.to_string(), load_expansion(&conn, p).unwrap()))
+                .collect();
+            let expanded = parsed.render(|p| expansions.get(p).and_then(|e| e.as_deref()));
+            let want = rowids(&conn, &native.expr);
+            let got = expanded.map_or_else(Vec::new, |q| rowids(&conn, &q.expr));
+            assert_eq!(got, want, "{q}: {expansions:?}");
+        }
+        // What was and was not expanded, and the counts that come along.
+        assert_eq!(
+            load_expansion(&conn, "Running").unwrap(),
+            Some(vec![("run".to_string(), 1), ("runner".to_string(), 1)])
+        );
+        assert_eq!(load_expansion(&conn, "qqq").unwrap(), Some(vec![]));
+        assert_eq!(load_expansion(&conn, "zz").unwrap(), None, "over the limit");
+        assert_eq!(load_expansion(&conn, "e-mai").unwrap(), None, "two tokens");
+        assert!(load_expansion(&conn, "zza").unwrap().is_some());
+    }
 
     #[test]
     fn snippets_are_escaped_except_marks() {

@@ -337,7 +337,7 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
             Ok(post)
         })
         .await?;
-    ctx.caches.feed.invalidate_all();
+    ctx.caches.post_added();
     Ok(post)
 }
 
