@@ -236,10 +236,14 @@ pub fn list(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// How many posts a filter matches, from the per-author counts that
+/// triggers keep in `post_counts` (the filter only ever tests `published`
+/// and `author_id`, which that table has): counting the rows themselves
+/// takes ~120 ms at 1M posts.
 pub fn count(conn: &Connection, filter: &ListFilter) -> ApiResult<u64> {
     let mut args = Vec::new();
     let sql_where = filter.sql(&mut args);
-    let sql = format!("SELECT count(*) FROM posts p WHERE {sql_where}");
+    let sql = format!("SELECT coalesce(sum(p.n), 0) FROM post_counts p WHERE {sql_where}");
     Ok(conn
         .prepare_cached(&sql)?
         .query_row(params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
@@ -422,7 +426,8 @@ pub fn search(
 /// Counts for the admin dashboard: (posts, published posts).
 pub fn counts(conn: &Connection) -> ApiResult<(i64, i64)> {
     Ok(conn.query_row(
-        "SELECT count(*), coalesce(sum(published), 0) FROM posts",
+        "SELECT coalesce(sum(n), 0), coalesce(sum(CASE WHEN published = 1 THEN n END), 0)
+         FROM post_counts",
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
@@ -538,6 +543,75 @@ mod tests {
         }
         tx.commit().unwrap();
         conn
+    }
+
+    /// `post_counts` agrees with counting the rows after every kind of
+    /// change, including posts deleted with their author.
+    #[test]
+    fn kept_counts_match_the_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::migrate::run(&mut conn, &crate::db::migrate::embedded().unwrap()).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO users (id, username, email, password_hash) VALUES
+                 ('a', 'a', 'a@x', 'x'), ('b', 'b', 'b@x', 'x');
+             INSERT INTO posts (id, author_id, title, slug, content, published) VALUES
+                 ('1', 'a', 't', 's1', 'c', 1), ('2', 'a', 't', 's2', 'c', 0),
+                 ('3', 'b', 't', 's3', 'c', 1), ('4', 'b', 't', 's4', 'c', 1);",
+        )
+        .unwrap();
+        let check = |conn: &Connection, step: &str| {
+            let filters = [
+                (PublishedFilter::Any, false, None, None),
+                (PublishedFilter::Published, false, None, None),
+                (PublishedFilter::Drafts, false, None, None),
+                (PublishedFilter::Drafts, false, Some("a"), None),
+                (PublishedFilter::Any, false, Some("b"), None),
+                (PublishedFilter::Any, true, None, Some("a")),
+                (PublishedFilter::Published, false, None, Some("b")),
+            ];
+            for (published, no_drafts, drafts_of, author) in filters {
+                let filter = ListFilter {
+                    published,
+                    no_drafts,
+                    drafts_of: drafts_of.map(str::to_string),
+                    author_id: author.map(str::to_string),
+                };
+                let mut args = Vec::new();
+                let sql = format!(
+                    "SELECT count(*) FROM posts p WHERE {}",
+                    filter.sql(&mut args)
+                );
+                let rows: i64 = conn
+                    .query_row(&sql, params_from_iter(args), |r| r.get(0))
+                    .unwrap();
+                assert_eq!(count(conn, &filter).unwrap(), rows as u64, "{step}");
+            }
+            let (all, published): (i64, i64) = conn
+                .query_row(
+                    "SELECT count(*), count(*) FILTER (WHERE published = 1) FROM posts",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert_eq!(counts(conn).unwrap(), (all, published), "{step}");
+        };
+        check(&conn, "seeded");
+        for (step, sql) in [
+            ("publish", "UPDATE posts SET published = 1 WHERE id = '2'"),
+            ("unpublish", "UPDATE posts SET published = 0 WHERE id = '3'"),
+            ("retitle", "UPDATE posts SET title = 'u' WHERE id = '1'"),
+            (
+                "reassign",
+                "UPDATE posts SET author_id = 'b' WHERE id = '1'",
+            ),
+            ("delete", "DELETE FROM posts WHERE id = '4'"),
+            ("author deleted", "DELETE FROM users WHERE id = 'b'"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+            check(&conn, step);
+        }
+        assert_eq!(counts(&conn).unwrap(), (1, 1));
     }
 
     #[test]
