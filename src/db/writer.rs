@@ -235,13 +235,13 @@ fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) -> bool {
 
 /// Runs one job inside a SAVEPOINT, rolling back its changes on error or panic.
 fn run_job(conn: &Connection, job: Job) -> Finish {
-    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+    if let Err(e) = exec_cached(conn, "SAVEPOINT job") {
         tracing::error!(error = %e, "could not open a savepoint; the job was not run");
         return Box::new(|_| {});
     }
     match catch_unwind(AssertUnwindSafe(|| job(conn))) {
         Ok((true, finish)) => {
-            if let Err(e) = conn.execute_batch("RELEASE job") {
+            if let Err(e) = exec_cached(conn, "RELEASE job") {
                 tracing::error!(error = %e, "releasing a savepoint failed");
             }
             finish
@@ -258,6 +258,12 @@ fn run_job(conn: &Connection, job: Job) -> Finish {
             Box::new(|_| {})
         }
     }
+}
+
+/// Runs a statement kept prepared (the per-job savepoint statements would
+/// otherwise be parsed twice per job).
+fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute([])
 }
 
 fn rollback_savepoint(conn: &Connection) {
