@@ -120,12 +120,17 @@ fn truncate_slug(slug: &str, max: usize) -> Option<String> {
     (!cut.is_empty()).then(|| cut.to_string())
 }
 
+/// The part of `base` that numbered slugs keep: all of it unless it is
+/// too long to take the longest suffix (`-` and 20 digits) within 80 chars.
+/// The same whatever the number, so every `-N` of a base shares one stem
+/// and [`super::repo::highest_suffix`] finds them all.
+pub fn suffix_stem(base: &str) -> String {
+    truncate_slug(base, MAX_SLUG - 21).unwrap_or_else(|| "post".into())
+}
+
 /// `base` with a numeric suffix, keeping the whole within 80 chars.
 pub fn with_suffix(base: &str, n: u64) -> String {
-    let suffix = format!("-{n}");
-    let room = MAX_SLUG - suffix.len();
-    let base = truncate_slug(base, room).unwrap_or_else(|| "post".into());
-    format!("{base}{suffix}")
+    format!("{}-{n}", suffix_stem(base))
 }
 
 /// `published=true|false|any`.

@@ -534,3 +534,21 @@ async fn cursor_walk_sees_every_post_once_while_posts_are_added() {
         .await;
     assert_eq!(status, Status::BadRequest);
 }
+
+/// Titles long enough to fill the 80-character slug still get distinct
+/// slugs however often they repeat (the suffix must fit within 80).
+#[rocket::async_test]
+async fn long_titles_repeat_with_distinct_slugs() {
+    let app = TestApp::new().await;
+    let t = app.user_token("lena").await;
+    let title = "word ".repeat(30);
+    let mut slugs = std::collections::HashSet::new();
+    for _ in 0..12 {
+        let post = app
+            .post_as(&t, json!({"title": title, "content": "x"}))
+            .await;
+        let slug = post["slug"].as_str().unwrap().to_string();
+        assert!(slug.len() <= 80, "{slug}");
+        assert!(slugs.insert(slug.clone()), "{slug} given twice");
+    }
+}
