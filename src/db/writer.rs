@@ -216,11 +216,15 @@ fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) -> bool {
     for job in jobs {
         finishers.push(run_job(conn, job));
     }
-    let commit = conn.execute_batch("COMMIT").map_err(|e| {
-        stats.failed_commits.fetch_add(1, Ordering::Relaxed);
-        let _ = conn.execute_batch("ROLLBACK");
-        ApiError::internal(e)
-    });
+    // Search index changes queued by this batch's jobs go in now, in one
+    // statement (see `apply_index_changes`), inside the same transaction.
+    let commit = crate::posts::repo::apply_index_changes(conn)
+        .and_then(|()| conn.execute_batch("COMMIT"))
+        .map_err(|e| {
+            stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+            let _ = conn.execute_batch("ROLLBACK");
+            ApiError::internal(e)
+        });
     let committed_ok = commit.is_ok();
     for finish in finishers {
         finish(commit.clone());

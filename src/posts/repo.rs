@@ -260,6 +260,28 @@ pub fn count(conn: &Connection, filter: &ListFilter) -> ApiResult<u64> {
         .query_row(params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
 }
 
+/// Applies the search index changes the posts triggers queued in
+/// `posts_fts_pending` (migration 0009), in order, in one statement, so FTS5
+/// writes one index segment for them all. The writer runs it before every
+/// COMMIT; any other connection that changes posts must run it before its
+/// own. Cheap when nothing is queued.
+pub fn apply_index_changes(conn: &Connection) -> rusqlite::Result<()> {
+    let queued = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM posts_fts_pending)")?
+        .query_row([], |r| r.get::<_, bool>(0))?;
+    if !queued {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO posts_fts (posts_fts, rowid, title, content)
+         SELECT op, rid, title, content FROM posts_fts_pending ORDER BY seq",
+    )?
+    .execute([])?;
+    conn.prepare_cached("DELETE FROM posts_fts_pending")?
+        .execute([])?;
+    Ok(())
+}
+
 pub struct Hit {
     pub post: Post,
     pub rank: f64,
@@ -552,6 +574,7 @@ mod tests {
                 stmt.execute(params![format!("p{i}"), content]).unwrap();
             }
         }
+        apply_index_changes(&tx).unwrap();
         tx.commit().unwrap();
         conn
     }

@@ -203,6 +203,7 @@ mod tests {
             )
             .unwrap();
         }
+        repo::apply_index_changes(&conn).unwrap();
         conn
     }
 

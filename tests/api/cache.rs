@@ -168,6 +168,17 @@ async fn writes_by_another_process_flush_the_caches() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(seen, "after", "noticed within a second or so");
+    // Its search index change (queued by the trigger) is applied too.
+    let mut found = false;
+    for _ in 0..30 {
+        let (_, body) = app.get_as("/api/search?q=after", None).await;
+        if body["pagination"]["total"] == 1 {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(found, "the other process's change reached the search index");
 }
 
 #[rocket::async_test]

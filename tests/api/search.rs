@@ -294,4 +294,16 @@ async fn edits_keep_shared_words_searchable() {
     for q in ["zebra", "black"] {
         assert!(titles(&app, q).await.is_empty(), "{q}");
     }
+    // Index changes are queued per write and applied before each commit:
+    // nothing is left queued and the index agrees with the posts.
+    let conn = rusqlite::Connection::open(app.ctx().db.path()).unwrap();
+    let queued: i64 = conn
+        .query_row("SELECT count(*) FROM posts_fts_pending", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(queued, 0);
+    conn.execute(
+        "INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)",
+        [],
+    )
+    .unwrap();
 }
