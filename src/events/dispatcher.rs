@@ -154,11 +154,18 @@ async fn fan_out(ctx: &Ctx) -> usize {
                     head
                 }
             };
+            let hooks: Vec<Webhook> = repo::list(c)?.into_iter().filter(|h| h.enabled).collect();
+            if hooks.is_empty() {
+                // Nobody to deliver to: skip reading the events (a webhook
+                // created later only gets events from its creation on).
+                let head = events_repo::max_seq(c)?;
+                repo::set_dispatcher_seq(c, head)?;
+                return Ok(0);
+            }
             let events = events_repo::after(c, seq, 500)?;
             let Some(last) = events.last().map(|e| e.seq) else {
                 return Ok(0);
             };
-            let hooks: Vec<Webhook> = repo::list(c)?.into_iter().filter(|h| h.enabled).collect();
             for e in &events {
                 for h in hooks
                     .iter()
