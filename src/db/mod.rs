@@ -177,13 +177,12 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        // Each write job runs in a SAVEPOINT, whose undo journal SQLite keeps
-        // in a temporary file once it outgrows 64 KiB: with the default
-        // temp_store that was a file created, written page by page and
-        // deleted for nearly every batch, 80 % of the writer's pwrite calls.
-        // In memory it costs at most one batch's changed pages.
-        conn.execute_batch("PRAGMA temp_store = MEMORY;")
-            .map_err(open_err)?;
+        // Not `temp_store = MEMORY`, though it would keep the per-job
+        // SAVEPOINT undo journal out of temporary files (a few % of create
+        // throughput): SQLite then truncates the in-memory journal at every
+        // statement's end by walking it, which made a job with many
+        // statements (seeding, an import, deleting a user with all their
+        // posts) quadratic.
         let writer = writer::Writer::start(conn).map_err(DbError::Thread)?;
         Ok(Db {
             inner: Arc::new(Inner {
