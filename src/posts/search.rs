@@ -95,6 +95,12 @@ pub fn rounded(rank: f64) -> f64 {
 /// (`a*` on a large vocabulary) stays an FTS5 prefix query.
 pub const MAX_EXPANSION: usize = 32;
 
+/// Most tokens all of a query's prefixes together are expanded into; the
+/// prefixes past it stay FTS5 prefix queries. With at most
+/// [`query::MAX_TERMS`] other phrases, the ranking function's argument list
+/// (one per phrase) stays far below SQLite's limit of 1,000.
+pub const EXPANSION_BUDGET: usize = 224;
+
 /// Parses `q` and runs the search for one page (REST and GraphQL).
 pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outcome> {
     let parsed = query::parse_terms(q).map_err(|e| match e {
@@ -105,11 +111,13 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
     let result = ctx
         .db
         .read(move |c| {
-            let expansions = parsed
-                .prefixes()
-                .into_iter()
-                .map(|p| Ok((p.to_string(), expansion(&shared, c, p)?)))
-                .collect::<ApiResult<HashMap<String, Option<Arc<Expansion>>>>>()?;
+            let mut expansions = HashMap::new();
+            let mut budget = EXPANSION_BUDGET;
+            for p in parsed.prefixes() {
+                let tokens = expansion(&shared, c, p)?.filter(|t| t.len() <= budget);
+                budget -= tokens.as_ref().map_or(0, |t| t.len());
+                expansions.insert(p.to_string(), tokens);
+            }
             let Some(parsed) = parsed.render(|p| expansions.get(p).and_then(|e| e.as_deref()))
             else {
                 // A prefix that must match matches no indexed token.

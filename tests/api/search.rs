@@ -307,3 +307,27 @@ async fn edits_keep_shared_words_searchable() {
     )
     .unwrap();
 }
+
+/// Many prefixes that each match many tokens: the expansions stop at a
+/// budget (the rest stay FTS5 prefixes), so the query still runs.
+#[rocket::async_test]
+async fn many_wide_prefixes_still_search() {
+    let app = TestApp::new().await;
+    let t = app.user_token("max").await;
+    let prefixes: Vec<String> = (b'a'..=b'z')
+        .map(|c| format!("x{}", c as char))
+        .chain((b'a'..=b'f').map(|c| format!("y{}", c as char)))
+        .collect();
+    assert_eq!(prefixes.len(), 32);
+    let words: Vec<String> = prefixes
+        .iter()
+        .flat_map(|p| (0..32).map(move |n| format!("{p}{n:02}w")))
+        .collect();
+    app.post_as(
+        &t,
+        json!({"title": "Wide", "content": words.join(" "), "published": true}),
+    )
+    .await;
+    let q: Vec<String> = prefixes.iter().map(|p| format!("{p}*")).collect();
+    assert_eq!(titles(&app, &q.join(" ")).await, vec!["Wide"]);
+}
