@@ -121,23 +121,12 @@ pub struct Parsed {
 /// An indexed token and how many posts contain it.
 pub type Expansion = [(String, i64)];
 
-/// Converts search-box text into a safe FTS5 `MATCH` expression.
+/// Parses the input into terms (see the module documentation); render them
+/// with [`Parsed::render`]:
 ///
 /// ```text
 /// foo "a b" bar* OR baz -qux  =>  ("foo" AND "a b" AND ("bar"* OR "baz")) NOT "qux"
 /// ```
-pub fn to_fts5(input: &str) -> Result<String, QueryError> {
-    parse_query(input).map(|q| q.expr)
-}
-
-/// [`to_fts5`], also listing the phrases (for ranking).
-pub fn parse_query(input: &str) -> Result<Fts5Query, QueryError> {
-    parse_terms(input)?
-        .render(|_| None)
-        .ok_or(QueryError::Empty)
-}
-
-/// Parses the input into terms (see the module documentation).
 pub fn parse_terms(input: &str) -> Result<Parsed, QueryError> {
     if input.chars().nth(MAX_QUERY_CHARS).is_some() {
         return Err(QueryError::TooLong);
@@ -331,6 +320,17 @@ fn quote(text: &str) -> String {
 mod tests {
     use super::*;
     use rusqlite::Connection;
+
+    /// The query rendered without prefix expansion.
+    fn parse_query(input: &str) -> Result<Fts5Query, QueryError> {
+        parse_terms(input)?
+            .render(|_| None)
+            .ok_or(QueryError::Empty)
+    }
+
+    fn to_fts5(input: &str) -> Result<String, QueryError> {
+        parse_query(input).map(|q| q.expr)
+    }
 
     fn ok(input: &str) -> String {
         match to_fts5(input) {
