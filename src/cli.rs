@@ -39,7 +39,8 @@ pub fn load_config(source: &Source) -> Result<Config, CliError> {
 
 /// `folio serve`: runs the server until SIGTERM or Ctrl-C.
 pub fn serve(config: Config) -> Result<(), CliError> {
-    crate::telemetry::init(&config);
+    // Held until serve returns, so queued log lines are written out.
+    let _log_guard = crate::telemetry::init(&config);
     let lock = DataDirLock::acquire(&config.data_dir)?;
     let workers = match config.server.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),

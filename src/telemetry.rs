@@ -5,6 +5,7 @@ use std::time::Instant;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::{Data, Request, Response};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
@@ -12,8 +13,17 @@ use crate::config::Config;
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
 /// Installs the global `tracing` subscriber (JSON or pretty, per config).
-/// A second call (tests build many apps in one process) is a no-op.
-pub fn init(config: &Config) {
+/// A second call (tests build many apps in one process) is a no-op and
+/// returns `None`.
+///
+/// Lines are formatted on the thread that logs them and written to stdout
+/// by one `folio-log` thread, which writes whatever has queued up in one
+/// `write`: one syscall per request line under the stdout lock cost 7 % of
+/// a cached GET (BENCHMARKS.md). Nothing is dropped: when 128k lines are
+/// queued, loggers wait. The returned guard writes out what is queued when
+/// dropped: keep it until the process ends.
+#[must_use = "dropping the guard stops the log writer"]
+pub fn init(config: &Config) -> Option<WorkerGuard> {
     // Rocket logs through `log` at a chatty level; its events are ours to
     // log (the request line), so it is silenced unless asked for by name.
     let mut directives = config.log.level.clone();
@@ -22,9 +32,16 @@ pub fn init(config: &Config) {
     }
     let filter =
         EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info,rocket=off"));
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("folio-log")
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout(),
+        ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stdout);
+        .with_writer(writer);
     let result = if config.log_is_json() {
         builder
             .json()
@@ -35,7 +52,7 @@ pub fn init(config: &Config) {
         builder.compact().try_init()
     };
     // Already installed: keep the first one.
-    drop(result);
+    result.ok().map(|()| guard)
 }
 
 /// Is `value` acceptable as a caller-supplied correlation id?
