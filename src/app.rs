@@ -95,6 +95,7 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
     rocket::custom(rocket_figment(&ctx.config))
         .manage(BodyLimit(ctx.config.server.body_limit))
         .manage(schema)
+        .manage(graphql::route::Documents::new())
         .manage(ctx.hub.clone())
         .manage(ctx)
         // Replaces Rocket's default Shield; SecurityHeaders sets ours.

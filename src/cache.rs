@@ -82,6 +82,12 @@ where
     }
 
     /// Inserts unless an invalidation happened after `ticket` was taken.
+    /// A ticket for a load that did not start with [`get`](Self::get)
+    /// (the caller already looked and missed).
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.generation.load(Ordering::Acquire))
+    }
+
     pub fn insert(&self, ticket: Ticket, key: K, value: V) {
         if !self.enabled {
             return;
@@ -125,6 +131,15 @@ pub struct CachedPost {
     pub etag: String,
 }
 
+/// A cached first page of the anonymous feed.
+#[derive(Debug)]
+pub enum FeedEntry {
+    /// `GET /api/posts`: the rendered body.
+    Body(String),
+    /// GraphQL `posts`: the page's posts.
+    Posts(Vec<crate::posts::model::Post>),
+}
+
 /// Every cache of the server, for invalidation and statistics.
 pub struct Caches {
     /// User id → token version, role, disabled (checked on every request).
@@ -137,8 +152,9 @@ pub struct Caches {
     pub posts: Coherent<String, Arc<CachedPost>>,
     /// Slug → post id.
     pub slugs: Coherent<String, String>,
-    /// First pages of the anonymous post list → response body.
-    pub feed: Coherent<String, Arc<String>>,
+    /// First pages of the anonymous post list → REST's response body, or
+    /// the posts for GraphQL's `posts` field.
+    pub feed: Coherent<String, Arc<FeedEntry>>,
     /// Search prefix → the indexed tokens it matches, with their post
     /// counts (`None`: too many to expand). Forgotten on every change to
     /// posts, since any of them can add tokens or change counts.

@@ -21,7 +21,12 @@ impl Loader<String> for UserLoader {
     type Value = User;
     type Error = Arc<ApiError>;
 
+    /// `Post.author` looked in the shared `users` cache first: these are
+    /// its misses, loaded in one query and cached.
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, User>, Self::Error> {
+        let cache = &self.ctx.caches.users;
+        // Taken before reading: the insert is refused if a user changed since.
+        let ticket = cache.ticket();
         let ids = keys.to_vec();
         let users = self
             .ctx
@@ -29,7 +34,12 @@ impl Loader<String> for UserLoader {
             .read(move |c| crate::users::repo::by_ids(c, &ids))
             .await
             .map_err(Arc::new)?;
-        Ok(users.into_iter().map(|u| (u.id.clone(), u)).collect())
+        let mut found = HashMap::with_capacity(users.len());
+        for user in users {
+            cache.insert(ticket, user.id.clone(), user.clone());
+            found.insert(user.id.clone(), user);
+        }
+        Ok(found)
     }
 }
 

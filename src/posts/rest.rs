@@ -33,7 +33,7 @@ async fn list(
         ..Default::default()
     };
     let body = service::list_body(ctx, caller.0.as_ref(), params).await?;
-    Ok(RawJson(body.as_ref().clone()))
+    Ok(RawJson(body))
 }
 
 #[get("/posts/<key>")]

@@ -10,7 +10,7 @@ use super::cursor;
 use super::model::{self, Post, PostSort, PublishedFilter};
 use super::repo::{self, After, ListFilter, NewPost};
 use crate::auth::Principal;
-use crate::cache::CachedPost;
+use crate::cache::{CachedPost, FeedEntry};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use crate::events::outbox;
@@ -227,7 +227,7 @@ pub async fn list_body(
     ctx: &Ctx,
     viewer: Option<&Principal>,
     params: ListParams<'_>,
-) -> ApiResult<Arc<String>> {
+) -> ApiResult<String> {
     let cacheable = viewer.is_none()
         && params.offset.is_none()
         && params.cursor.is_none()
@@ -235,22 +235,68 @@ pub async fn list_body(
         && matches!(params.published, None | Some("true"));
     let page_no = params.page.unwrap_or("1");
     let key = format!(
-        "{}|{}|{}",
+        "rest|{}|{}|{}",
         params.sort.unwrap_or(""),
         page_no,
         params.limit.unwrap_or("")
     );
     let cacheable = cacheable && matches!(page_no, "1" | "2" | "3");
     if !cacheable {
-        return Ok(Arc::new(list(ctx, viewer, params).await?.body()));
+        return Ok(list(ctx, viewer, params).await?.body());
     }
     let ticket = match ctx.caches.feed.get(&key) {
-        Ok(body) => return Ok(body),
+        Ok(entry) => match entry.as_ref() {
+            FeedEntry::Body(body) => return Ok(body.clone()),
+            FeedEntry::Posts(_) => return Err(ApiError::internal("feed entry of the wrong kind")),
+        },
         Err(t) => t,
     };
-    let body = Arc::new(list(ctx, viewer, params).await?.body());
-    ctx.caches.feed.insert(ticket, key, body.clone());
+    let body = list(ctx, viewer, params).await?.body();
+    ctx.caches
+        .feed
+        .insert(ticket, key, Arc::new(FeedEntry::Body(body.clone())));
     Ok(body)
+}
+
+/// GraphQL's `posts`: like [`list`] without the total; the anonymous
+/// feed's first pages (offset below 100) come from the same cache as
+/// REST's.
+pub async fn list_posts(
+    ctx: &Ctx,
+    viewer: Option<&Principal>,
+    params: ListParams<'_>,
+) -> ApiResult<Vec<Post>> {
+    let params = ListParams {
+        without_total: true,
+        ..params
+    };
+    let cacheable = viewer.is_none()
+        && params.cursor.is_none()
+        && params.page.is_none()
+        && params.author_id.is_none()
+        && matches!(params.published, None | Some("true"))
+        && params.offset.unwrap_or(0) < 100;
+    if !cacheable {
+        return Ok(list(ctx, viewer, params).await?.posts);
+    }
+    let key = format!(
+        "graphql|{}|{}|{}",
+        params.sort.unwrap_or(""),
+        params.offset.unwrap_or(0),
+        params.limit.unwrap_or("")
+    );
+    let ticket = match ctx.caches.feed.get(&key) {
+        Ok(entry) => match entry.as_ref() {
+            FeedEntry::Posts(posts) => return Ok(posts.clone()),
+            FeedEntry::Body(_) => return Err(ApiError::internal("feed entry of the wrong kind")),
+        },
+        Err(t) => t,
+    };
+    let posts = list(ctx, viewer, params).await?.posts;
+    ctx.caches
+        .feed
+        .insert(ticket, key, Arc::new(FeedEntry::Posts(posts.clone())));
+    Ok(posts)
 }
 
 #[derive(Debug, Default)]

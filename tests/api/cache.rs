@@ -195,3 +195,86 @@ async fn disabled_cache_still_serves_correctly() {
     assert_eq!(read_post(&app, &id_of(&post)).await.0, Status::Ok);
     assert_eq!(app.ctx().caches.posts.stats().entries, 0);
 }
+
+/// GraphQL's anonymous `posts` (shared feed cache) and `author` (shared
+/// users cache) follow every write at once, like REST.
+#[rocket::async_test]
+async fn graphql_reads_follow_every_write() {
+    let app = TestApp::new().await;
+    let s = app.register("gale").await;
+    let t = token_of(&s);
+    let uid = id_of(&s["user"]);
+    let q = "{ posts(limit: 5) { id title author { username } } }";
+    let titles = |body: &Value| -> Vec<String> {
+        body["data"]["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Warm: the empty page, twice (the second from the cache).
+    for _ in 0..2 {
+        assert!(titles(&app.gql(None, q, json!({})).await.1).is_empty());
+    }
+    let hits = app.ctx().caches.feed.stats().hits;
+    assert!(hits > 0, "the feed cache is in use");
+    let post = app
+        .post_as(
+            &t,
+            json!({"title": "First", "content": "x", "published": true}),
+        )
+        .await;
+    let id = id_of(&post);
+    let path = format!("/api/posts/{id}");
+    for _ in 0..2 {
+        let (_, body) = app.gql(None, q, json!({})).await;
+        assert_eq!(titles(&body), ["First"]);
+        assert_eq!(body["data"]["posts"][0]["author"]["username"], "gale");
+    }
+    assert!(
+        app.ctx().caches.users.stats().hits > 0,
+        "authors from the cache"
+    );
+    // Edit.
+    app.send(
+        Method::Patch,
+        &path,
+        Some(&t),
+        Some(&json!({"title": "Second"})),
+    )
+    .await;
+    assert_eq!(titles(&app.gql(None, q, json!({})).await.1), ["Second"]);
+    // The author's rename.
+    app.send(
+        Method::Patch,
+        &format!("/api/users/{uid}"),
+        Some(&t),
+        Some(&json!({"username": "gale2"})),
+    )
+    .await;
+    let (_, body) = app.gql(None, q, json!({})).await;
+    assert_eq!(body["data"]["posts"][0]["author"]["username"], "gale2");
+    // Unpublish, publish, delete.
+    app.send(Method::Post, &format!("{path}/unpublish"), Some(&t), None)
+        .await;
+    assert!(titles(&app.gql(None, q, json!({})).await.1).is_empty());
+    app.send(Method::Post, &format!("{path}/publish"), Some(&t), None)
+        .await;
+    assert_eq!(titles(&app.gql(None, q, json!({})).await.1), ["Second"]);
+    app.send(Method::Delete, &path, Some(&t), None).await;
+    assert!(titles(&app.gql(None, q, json!({})).await.1).is_empty());
+    // Drafts: only their author sees them (never a cached anonymous page).
+    app.post_as(
+        &t,
+        json!({"title": "Draft", "content": "x", "published": false}),
+    )
+    .await;
+    assert!(titles(&app.gql(None, q, json!({})).await.1).is_empty());
+    let drafts = "{ posts(limit: 5, published: false) { id title author { username } } }";
+    assert!(titles(&app.gql(None, drafts, json!({})).await.1).is_empty());
+    assert_eq!(
+        titles(&app.gql(Some(&t), drafts, json!({})).await.1),
+        ["Draft"]
+    );
+}
