@@ -128,12 +128,14 @@ fn matches(hook: &Webhook, kind: &str) -> bool {
 
 /// Turns new events into delivery rows; returns how many events it read.
 async fn fan_out(ctx: &Ctx) -> usize {
-    // A cheap look first, so an idle server never opens write transactions.
+    // A cheap look first, so an idle server never opens write transactions,
+    // and neither does a busy one with no webhook enabled (see
+    // `skip_to_head_if_idle`).
     let pending = ctx
         .db
         .read(|c| {
             Ok(match repo::dispatcher_seq(c)? {
-                Some(seq) => seq < events_repo::max_seq(c)?,
+                Some(seq) => seq < events_repo::max_seq(c)? && repo::any_enabled(c)?,
                 None => true,
             })
         })

@@ -267,6 +267,24 @@ pub fn dispatcher_seq(conn: &Connection) -> ApiResult<Option<i64>> {
         .optional()?)
 }
 
+/// Is any webhook enabled?
+pub fn any_enabled(conn: &Connection) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM webhooks WHERE enabled = 1)")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Before a webhook is created or enabled: when none is enabled, the events
+/// so far are nobody's, so the dispatcher starts from the newest one. (With
+/// no enabled webhook the dispatcher does not advance its position: that
+/// would be a write transaction after every change, for nobody.)
+pub fn skip_to_head_if_idle(conn: &Connection) -> ApiResult<()> {
+    if !any_enabled(conn)? {
+        set_dispatcher_seq(conn, crate::events::repo::max_seq(conn)?)?;
+    }
+    Ok(())
+}
+
 pub fn set_dispatcher_seq(conn: &Connection, seq: i64) -> ApiResult<()> {
     conn.execute(
         "INSERT INTO dispatcher_state (id, last_seq) VALUES (1, ?1)

@@ -164,6 +164,7 @@ pub async fn create(
     let hook = ctx
         .db
         .write(move |c| {
+            repo::skip_to_head_if_idle(c)?;
             repo::insert(c, &id, &url, &events, &key)?;
             repo::get(c, &id)?.ok_or_else(|| ApiError::internal("webhook vanished"))
         })
@@ -203,6 +204,9 @@ pub async fn update(
     let updated = ctx
         .db
         .write(move |c| {
+            if enabled == Some(true) {
+                repo::skip_to_head_if_idle(c)?;
+            }
             repo::update(c, &id, url.as_deref(), events.as_deref(), enabled)?;
             repo::get(c, &id)?.ok_or_else(|| ApiError::not_found("Webhook"))
         })

@@ -532,3 +532,50 @@ fn pending_deliveries_survive_a_restart() {
         "all pending deliveries arrived after the restart: {titles:?}"
     );
 }
+
+/// With no webhook enabled the dispatcher opens no write transactions
+/// (one would follow every change); a webhook created later starts with
+/// the events after its creation.
+#[rocket::async_test]
+async fn an_idle_dispatcher_writes_nothing_and_a_new_hook_starts_now() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token("root").await;
+    app.post_as(&admin, json!({"title": "Before one", "content": "x"}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let commits = app.ctx().db.commits_done();
+    app.post_as(&admin, json!({"title": "Before two", "content": "x"}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        app.ctx().db.commits_done(),
+        commits + 1,
+        "only the post's own commit"
+    );
+    let receiver = Receiver::start(0, Duration::ZERO);
+    let (status, _) = app
+        .call(
+            Method::Post,
+            "/api/admin/webhooks",
+            Some(&admin),
+            Some(&json!({"url": receiver.url(), "events": ["post.created"]})),
+        )
+        .await;
+    assert_eq!(status, Status::Created);
+    let after = app
+        .post_as(&admin, json!({"title": "After", "content": "x"}))
+        .await;
+    let receiver = std::sync::Arc::new(receiver);
+    let got = tokio::task::spawn_blocking({
+        let r = receiver.clone();
+        move || r.wait_for(1, Duration::from_secs(10))
+    })
+    .await
+    .unwrap();
+    assert_eq!(got.len(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 1, "only the event after the webhook's creation");
+    let envelope: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(envelope["data"]["id"], after["id"]);
+}
