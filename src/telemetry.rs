@@ -5,7 +5,15 @@ use std::time::Instant;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::{Data, Request, Response};
+use std::fmt::{self, Write as _};
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
@@ -43,16 +51,137 @@ pub fn init(config: &Config) -> Option<WorkerGuard> {
         .with_env_filter(filter)
         .with_writer(writer);
     let result = if config.log_is_json() {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init()
+        builder.event_format(JsonLine).try_init()
     } else {
         builder.compact().try_init()
     };
     // Already installed: keep the first one.
     result.ok().map(|()| guard)
+}
+
+/// One JSON object per line: `timestamp`, `level`, the event's fields
+/// (`message` among them) and `target`. The same shape as tracing-subscriber's
+/// `json().flatten_event(true)`, which was 9 % of a cached GET's CPU: it
+/// collects every field into a map through `Debug` strings before writing
+/// them. This writes each field straight into the line. Folio opens no
+/// spans, so none are written.
+pub struct JsonLine;
+
+impl<S, N> FormatEvent<S, N> for JsonLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _: &FmtContext<'_, S, N>,
+        mut out: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut line = String::with_capacity(320);
+        line.push_str("{\"timestamp\":\"");
+        SystemTime.format_time(&mut Writer::new(&mut line))?;
+        line.push_str("\",\"level\":\"");
+        line.push_str(event.metadata().level().as_str());
+        line.push('"');
+        let mut fields = JsonFields {
+            line: &mut line,
+            result: Ok(()),
+        };
+        event.record(&mut fields);
+        fields.result?;
+        line.push_str(",\"target\":");
+        push_json_str(&mut line, event.metadata().target());
+        line.push_str("}\n");
+        out.write_str(&line)
+    }
+}
+
+struct JsonFields<'a> {
+    line: &'a mut String,
+    result: fmt::Result,
+}
+
+impl JsonFields<'_> {
+    fn key(&mut self, field: &Field) {
+        self.line.push(',');
+        push_json_str(self.line, field.name());
+        self.line.push(':');
+    }
+}
+
+impl Visit for JsonFields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.key(field);
+        push_json_str(self.line, value);
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.key(field);
+        self.result = self.result.and(write!(self.line, "{value}"));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.key(field);
+        self.result = self.result.and(write!(self.line, "{value}"));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.key(field);
+        self.line.push_str(if value { "true" } else { "false" });
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.key(field);
+        if value.is_finite() {
+            self.result = self.result.and(write!(self.line, "{value}"));
+        } else {
+            self.line.push_str("null");
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.key(field);
+        self.line.push('"');
+        self.result = self
+            .result
+            .and(write!(JsonEscaped(&mut *self.line), "{value:?}"));
+        self.line.push('"');
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+fn push_json_str(line: &mut String, s: &str) {
+    line.push('"');
+    escape_into(line, s);
+    line.push('"');
+}
+
+/// Appends `s` with JSON's string escapes (quote, backslash, control
+/// characters).
+fn escape_into(line: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(i) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+        line.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().unwrap_or(' ');
+        match c {
+            '"' => line.push_str("\\\""),
+            '\\' => line.push_str("\\\\"),
+            '\n' => line.push_str("\\n"),
+            '\r' => line.push_str("\\r"),
+            '\t' => line.push_str("\\t"),
+            other => {
+                let _ = write!(line, "\\u{:04x}", u32::from(other));
+            }
+        }
+        rest = &rest[i + c.len_utf8()..];
+    }
+    line.push_str(rest);
+}
+
+/// A `fmt::Write` that JSON-escapes what goes through it.
+struct JsonEscaped<'a>(&'a mut String);
+
+impl fmt::Write for JsonEscaped<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        escape_into(self.0, s);
+        Ok(())
+    }
 }
 
 /// Is `value` acceptable as a caller-supplied correlation id?
@@ -132,7 +261,80 @@ impl Fairing for RequestLog {
 
 #[cfg(test)]
 mod tests {
-    use super::is_sane_correlation_id;
+    use std::sync::{Arc, Mutex};
+
+    use super::{is_sane_correlation_id, JsonLine};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Captured {
+            self.clone()
+        }
+    }
+
+    /// Every line is one JSON object with the event's fields, typed, and
+    /// strings escaped.
+    #[test]
+    fn json_lines_are_json() {
+        let out = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(out.clone())
+            .event_format(JsonLine)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(
+                target: "folio::request",
+                method = %"GET",
+                path = "/a\"b\\c\nd\u{1}é",
+                status = 200u16,
+                delta = -3i64,
+                ok = true,
+                ms = 1.5f64,
+                nan = f64::NAN,
+                "request {}",
+                7
+            );
+            tracing::warn!(error = ?Some("x"), "plain");
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        let a = &lines[0];
+        assert_eq!(a["level"], "INFO");
+        assert_eq!(a["target"], "folio::request");
+        assert_eq!(a["message"], "request 7");
+        assert_eq!(a["method"], "GET");
+        assert_eq!(a["path"], "/a\"b\\c\nd\u{1}é");
+        assert_eq!(a["status"], 200);
+        assert_eq!(a["delta"], -3);
+        assert_eq!(a["ok"], true);
+        assert_eq!(a["ms"], 1.5);
+        assert!(a["nan"].is_null());
+        let ts = a["timestamp"].as_str().unwrap();
+        assert!(
+            time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).is_ok(),
+            "{ts}"
+        );
+        assert_eq!(lines[1]["level"], "WARN");
+        assert_eq!(lines[1]["message"], "plain");
+        assert_eq!(lines[1]["error"], "Some(\"x\")");
+    }
 
     #[test]
     fn correlation_id_rules() {
