@@ -42,12 +42,36 @@ where
     V: Clone + Send + Sync + 'static,
 {
     pub fn new(name: &'static str, capacity: u64, ttl: Duration) -> Self {
-        Coherent {
+        Self::from_moka(
             name,
-            inner: Cache::builder()
+            Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(ttl)
                 .build(),
+        )
+    }
+
+    /// A cache holding at most `budget` of what `weigh` counts (bytes).
+    pub fn weighted(
+        name: &'static str,
+        budget: u64,
+        ttl: Duration,
+        weigh: fn(&K, &V) -> u32,
+    ) -> Self {
+        Self::from_moka(
+            name,
+            Cache::builder()
+                .weigher(weigh)
+                .max_capacity(budget)
+                .time_to_live(ttl)
+                .build(),
+        )
+    }
+
+    fn from_moka(name: &'static str, inner: Cache<K, V>) -> Self {
+        Coherent {
+            name,
+            inner,
             generation: AtomicU64::new(0),
             gate: Mutex::new(()),
             hits: AtomicU64::new(0),
@@ -81,13 +105,28 @@ where
         }
     }
 
-    /// Inserts unless an invalidation happened after `ticket` was taken.
     /// A ticket for a load that did not start with [`get`](Self::get)
     /// (the caller already looked and missed).
     pub fn ticket(&self) -> Ticket {
         Ticket(self.generation.load(Ordering::Acquire))
     }
 
+    /// Like [`get`](Self::get), but an entry `valid` rejects is a miss.
+    pub fn get_valid(&self, key: &K, valid: impl FnOnce(&V) -> bool) -> Result<V, Ticket> {
+        let ticket = Ticket(self.generation.load(Ordering::Acquire));
+        match self.inner.get(key).filter(|v| valid(v)) {
+            Some(v) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(v)
+            }
+            None => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                Err(ticket)
+            }
+        }
+    }
+
+    /// Inserts unless an invalidation happened after `ticket` was taken.
     pub fn insert(&self, ticket: Ticket, key: K, value: V) {
         if !self.enabled {
             return;
@@ -140,6 +179,17 @@ pub enum FeedEntry {
     Posts(Vec<crate::posts::model::Post>),
 }
 
+/// A GraphQL response body, and the database's commit count
+/// ([`crate::db::Db::commits_done`]) read before it was computed.
+#[derive(Debug)]
+pub struct CachedResponse {
+    pub commit: u64,
+    pub body: String,
+}
+
+/// Bytes of GraphQL responses (and their keys) kept at most.
+pub const GRAPHQL_RESPONSE_BUDGET: u64 = 8 << 20;
+
 /// Every cache of the server, for invalidation and statistics.
 pub struct Caches {
     /// User id → token version, role, disabled (checked on every request).
@@ -155,6 +205,12 @@ pub struct Caches {
     /// First pages of the anonymous post list → REST's response body, or
     /// the posts for GraphQL's `posts` field.
     pub feed: Coherent<String, Arc<FeedEntry>>,
+    /// An anonymous GraphQL query (text, operation, variables) → its
+    /// response body. Forgotten whenever any other cache is, and an entry
+    /// counts only while no write batch has committed since it was made
+    /// ([`CachedResponse::commit`]), so writes no cache tracks (a new user)
+    /// are seen too.
+    pub graphql: Coherent<String, Arc<CachedResponse>>,
     /// Search prefix → the indexed tokens it matches, with their post
     /// counts (`None`: too many to expand). Forgotten on every change to
     /// posts, since any of them can add tokens or change counts.
@@ -172,6 +228,15 @@ impl Caches {
             slugs: Coherent::new("slugs", cfg.posts_capacity, ttl).enabled(cfg.enabled),
             feed: Coherent::new("feed", 256, ttl).enabled(cfg.enabled),
             terms: Coherent::new("terms", 10_000, ttl).enabled(cfg.enabled),
+            graphql: Coherent::weighted(
+                "graphql",
+                GRAPHQL_RESPONSE_BUDGET,
+                ttl,
+                |k: &String, v: &Arc<CachedResponse>| {
+                    u32::try_from(k.len() + v.body.len()).unwrap_or(u32::MAX)
+                },
+            )
+            .enabled(cfg.enabled),
         }
     }
 
@@ -180,6 +245,16 @@ impl Caches {
     pub fn post_added(&self) {
         self.feed.invalidate_all();
         self.terms.invalidate_all();
+        self.graphql.invalidate_all();
+    }
+
+    /// A user changed: forget them, and every GraphQL response (any could
+    /// show them).
+    pub fn forget_user(&self, id: &str) {
+        let id = id.to_string();
+        self.users.invalidate(&id);
+        self.auth.invalidate(&id);
+        self.graphql.invalidate_all();
     }
 
     /// A post changed: forget it, its slug, every cached list page and
@@ -206,6 +281,7 @@ impl Caches {
         self.slugs.invalidate_all();
         self.feed.invalidate_all();
         self.terms.invalidate_all();
+        self.graphql.invalidate_all();
     }
 
     /// Per-cache statistics, for `/api/admin/stats` and `/metrics`.
@@ -218,6 +294,7 @@ impl Caches {
             (self.slugs.name(), self.slugs.stats()),
             (self.feed.name(), self.feed.stats()),
             (self.terms.name(), self.terms.stats()),
+            (self.graphql.name(), self.graphql.stats()),
         ]
     }
 

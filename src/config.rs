@@ -182,7 +182,8 @@ impl Default for GraphqlConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CacheConfig {
-    /// `false` disables the post and user caches (for benchmarks).
+    /// `false` disables the post, user, list, prefix and GraphQL response
+    /// caches (for benchmarks); the auth caches stay on.
     pub enabled: bool,
     /// Most posts (and slugs) kept.
     pub posts_capacity: u64,

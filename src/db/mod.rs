@@ -251,6 +251,18 @@ impl Db {
         self.inner.writer.submit(f).await
     }
 
+    /// Write batches committed so far by this server's writer. A reader
+    /// that notes it before reading knows its result is current while the
+    /// count has not moved: a write's caller is answered only after the
+    /// count includes it.
+    pub fn commits_done(&self) -> u64 {
+        self.inner
+            .writer
+            .stats()
+            .committed
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Ticks after every committed write batch.
     pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.writer.commits()

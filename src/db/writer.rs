@@ -44,6 +44,9 @@ pub struct WriterStats {
     pub failed_commits: AtomicU64,
     /// Sum of batch durations in microseconds.
     pub busy_micros: AtomicU64,
+    /// Batches committed; counted after COMMIT returns and before any of
+    /// the batch's callers is answered.
+    pub committed: AtomicU64,
 }
 
 pub struct Writer {
@@ -226,6 +229,9 @@ fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) -> bool {
             ApiError::internal(e)
         });
     let committed_ok = commit.is_ok();
+    if committed_ok {
+        stats.committed.fetch_add(1, Ordering::AcqRel);
+    }
     for finish in finishers {
         finish(commit.clone());
     }

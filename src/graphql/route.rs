@@ -9,7 +9,9 @@
 use std::io::Cursor;
 use std::sync::Arc;
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
 use rocket::http::{ContentType, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest};
@@ -19,6 +21,7 @@ use rocket::{get, post, routes, Request, Route, State};
 use super::schema::{request_data, FolioSchema};
 use crate::auth::service::ClientMeta;
 use crate::auth::Caller;
+use crate::cache::CachedResponse;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::body::JsonBody;
@@ -186,6 +189,29 @@ pub async fn execute(
             }
         }
     }
+    // An anonymous query (not a batch) may be answered from the cache.
+    let cached = match requests.as_mut_slice() {
+        [req] if !batched && caller.0.is_none() => response_key(req).map(|key| {
+            // Noted before anything is read: see `CachedResponse`.
+            let commit = ctx.db.commits_done();
+            let lookup = ctx
+                .caches
+                .graphql
+                .get_valid(&key, |hit| hit.commit == commit);
+            (key, commit, lookup)
+        }),
+        _ => None,
+    };
+    let cached = match cached {
+        Some((_, _, Ok(hit))) => {
+            return Ok(GraphqlAnswer {
+                status: Status::Ok,
+                body: hit.body.clone(),
+            })
+        }
+        Some((key, commit, Err(ticket))) => Some((key, commit, ticket)),
+        None => None,
+    };
     let mut responses = Vec::with_capacity(requests.len());
     for req in requests {
         let req = request_data(req, ctx.inner().clone(), caller.0.clone(), meta.clone());
@@ -217,7 +243,41 @@ pub async fn execute(
         Status::Ok
     };
     let body = serde_json::to_string(&res).map_err(ApiError::internal)?;
+    if let Some((key, commit, ticket)) = cached {
+        if status == Status::Ok && res.errors.is_empty() && body.len() <= MAX_CACHED_RESPONSE {
+            let entry = CachedResponse {
+                commit,
+                body: body.clone(),
+            };
+            ctx.caches.graphql.insert(ticket, key, Arc::new(entry));
+        }
+    }
     Ok(GraphqlAnswer { status, body })
+}
+
+/// Larger responses are not cached.
+const MAX_CACHED_RESPONSE: usize = 256 * 1024;
+
+/// The cache key of a request whose chosen operation is a query (never a
+/// mutation or subscription): its text, operation name and variables.
+fn response_key(req: &mut async_graphql::Request) -> Option<String> {
+    let name = req.operation_name.clone();
+    let doc = req.parsed_query().ok()?;
+    let op = match (&doc.operations, name.as_deref()) {
+        (DocumentOperations::Single(op), None) => op,
+        (DocumentOperations::Single(_), Some(_)) => return None,
+        (DocumentOperations::Multiple(ops), Some(n)) => ops.get(n)?,
+        (DocumentOperations::Multiple(_), None) => return None,
+    };
+    if op.node.ty != OperationType::Query {
+        return None;
+    }
+    let variables = serde_json::to_string(&req.variables).ok()?;
+    Some(format!(
+        "{}\u{0}{}\u{0}{variables}",
+        req.query,
+        name.unwrap_or_default()
+    ))
 }
 
 #[get("/graphql")]

@@ -59,9 +59,7 @@ pub fn body_and_etag(viewer: Option<&Principal>, user: &User) -> (String, String
 
 /// Forgets everything cached about a user (and the posts showing its name).
 pub fn invalidate(ctx: &Ctx, user_id: &str, name_changed: bool) {
-    let id = user_id.to_string();
-    ctx.caches.users.invalidate(&id);
-    ctx.caches.auth.invalidate(&id);
+    ctx.caches.forget_user(user_id);
     if name_changed {
         ctx.caches.invalidate_posts_all();
     }

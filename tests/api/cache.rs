@@ -213,8 +213,12 @@ async fn graphql_reads_follow_every_write() {
             .map(|p| p["title"].as_str().unwrap().to_string())
             .collect()
     };
-    // Warm: the empty page, twice (the second from the cache).
-    for _ in 0..2 {
+    // The same page through another query text (its own response cache
+    // entry): the second text reads the page and authors from the shared
+    // caches the first one filled.
+    let q2 = "{ posts(limit: 5) { id  title author { username } } }";
+    // Warm: the empty page, through both texts.
+    for q in [q, q2] {
         assert!(titles(&app.gql(None, q, json!({})).await.1).is_empty());
     }
     let hits = app.ctx().caches.feed.stats().hits;
@@ -227,7 +231,7 @@ async fn graphql_reads_follow_every_write() {
         .await;
     let id = id_of(&post);
     let path = format!("/api/posts/{id}");
-    for _ in 0..2 {
+    for q in [q, q2, q] {
         let (_, body) = app.gql(None, q, json!({})).await;
         assert_eq!(titles(&body), ["First"]);
         assert_eq!(body["data"]["posts"][0]["author"]["username"], "gale");
@@ -235,6 +239,10 @@ async fn graphql_reads_follow_every_write() {
     assert!(
         app.ctx().caches.users.stats().hits > 0,
         "authors from the cache"
+    );
+    assert!(
+        app.ctx().caches.graphql.stats().hits > 0,
+        "whole responses from the cache"
     );
     // Edit.
     app.send(
@@ -277,4 +285,61 @@ async fn graphql_reads_follow_every_write() {
         titles(&app.gql(Some(&t), drafts, json!({})).await.1),
         ["Draft"]
     );
+}
+
+/// A cached anonymous GraphQL response is used only while no write has
+/// committed since it was made, even a write no cache hook knows about;
+/// signed-in callers and errors never use it.
+#[rocket::async_test]
+async fn graphql_responses_last_until_the_next_commit() {
+    let app = TestApp::new().await;
+    let t = app.user_token("hugo").await;
+    let q = "{ search(query: \"okapi\") { post { title } } }";
+    let found = |body: &Value| body["data"]["search"].as_array().unwrap().len();
+    for _ in 0..2 {
+        let (status, body) = app.gql(None, q, json!({})).await;
+        assert_eq!(status, Status::Ok);
+        assert_eq!(found(&body), 0);
+    }
+    assert_eq!(app.ctx().caches.graphql.stats().hits, 1);
+    // A write through the writer that no service invalidates anything for
+    // (its queued search index change is applied in the same commit).
+    let author = app
+        .ctx()
+        .db
+        .read(|c| {
+            Ok(c.query_row("SELECT id FROM users LIMIT 1", [], |r| {
+                r.get::<_, String>(0)
+            })?)
+        })
+        .await
+        .unwrap();
+    app.ctx()
+        .db
+        .write(move |c| {
+            c.execute(
+                "INSERT INTO posts (id, author_id, title, slug, content, published, published_at)
+                 VALUES ('00000000-0000-7000-8000-000000000001', ?1, 'Okapi', 'okapi', 'x', 1,
+                         '2026-01-01T00:00:00Z')",
+                [author],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (_, body) = app.gql(None, q, json!({})).await;
+    assert_eq!(found(&body), 1, "the commit retired the cached response");
+    // Signed in: never served from (or stored in) the anonymous cache.
+    let hits = app.ctx().caches.graphql.stats().hits;
+    for _ in 0..2 {
+        assert_eq!(found(&app.gql(Some(&t), q, json!({})).await.1), 1);
+    }
+    assert_eq!(app.ctx().caches.graphql.stats().hits, hits);
+    // Errors are not cached: the same query keeps answering afresh.
+    let bad = "{ user(id: \"x\") { username } }";
+    for _ in 0..2 {
+        let (_, body) = app.gql(None, bad, json!({})).await;
+        assert!(body["errors"].is_array());
+    }
+    assert_eq!(app.ctx().caches.graphql.stats().hits, hits);
 }
