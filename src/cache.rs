@@ -92,17 +92,7 @@ where
 
     /// A cached value, or a ticket to insert one after loading it.
     pub fn get(&self, key: &K) -> Result<V, Ticket> {
-        let ticket = Ticket(self.generation.load(Ordering::Acquire));
-        match self.inner.get(key) {
-            Some(v) => {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                Ok(v)
-            }
-            None => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-                Err(ticket)
-            }
-        }
+        self.get_valid(key, |_| true)
     }
 
     /// A ticket for a load that did not start with [`get`](Self::get)
