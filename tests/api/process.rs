@@ -18,7 +18,7 @@ fn first_start_creates_private_data_and_refuses_a_second_server() {
         assert_eq!(mode(&data), 0o700);
         assert_eq!(mode(&data.join("folio.db")), 0o600);
     }
-    let log = server.log_text();
+    let log = server.log_with("folio listening");
     assert!(log.contains("sqlite_version"), "{log}");
     assert!(log.contains("folio listening"), "{log}");
 
@@ -270,7 +270,7 @@ fn admin_and_apikey_commands() {
 fn setup_link_is_logged_when_no_admin_exists() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("data"));
-    let log = server.log_text();
+    let log = server.log_with("/admin/#/setup?token=");
     let line = log
         .lines()
         .find(|l| l.contains("/admin/#/setup?token="))
