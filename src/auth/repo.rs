@@ -89,8 +89,16 @@ pub fn revoke_user_sessions(conn: &Connection, user_id: &str) -> ApiResult<()> {
 }
 
 /// Deletes tokens past their expiry; returns how many.
-pub fn delete_expired_refresh(conn: &Connection) -> ApiResult<usize> {
-    let now = crate::clock::now_string();
+pub fn any_expired_refresh(conn: &Connection, now: &str) -> ApiResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM refresh_tokens
+                         WHERE family_expires_at < ?1 OR expires_at < ?1)",
+        [now],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn delete_expired_refresh(conn: &Connection, now: &str) -> ApiResult<usize> {
     Ok(conn.execute(
         "DELETE FROM refresh_tokens WHERE family_expires_at < ?1 OR expires_at < ?1",
         [now],

@@ -442,5 +442,18 @@ pub async fn reset_password(ctx: &Ctx, user_id: &str, password: String) -> ApiRe
 
 /// Deletes expired refresh tokens (run periodically).
 pub async fn purge_expired(ctx: &Ctx) -> ApiResult<usize> {
-    ctx.db.write(repo::delete_expired_refresh).await
+    // A read first: an idle server opens no write transaction (and keeps
+    // its cached responses, which any commit retires).
+    let now = crate::clock::now_string();
+    let at = now.clone();
+    if !ctx
+        .db
+        .read(move |c| repo::any_expired_refresh(c, &at))
+        .await?
+    {
+        return Ok(0);
+    }
+    ctx.db
+        .write(move |c| repo::delete_expired_refresh(c, &now))
+        .await
 }

@@ -136,7 +136,9 @@ async fn fan_out(ctx: &Ctx) -> usize {
         .read(|c| {
             Ok(match repo::dispatcher_seq(c)? {
                 Some(seq) => seq < events_repo::max_seq(c)? && repo::any_enabled(c)?,
-                None => true,
+                // Never started: nothing to do until a webhook is enabled
+                // (which sets the position to the head of the log).
+                None => repo::any_enabled(c)?,
             })
         })
         .await

@@ -83,6 +83,17 @@ pub fn by_id(conn: &Connection, id: &str) -> ApiResult<Option<EventRow>> {
 }
 
 /// Deletes events and delivery records older than `cutoff`; returns counts.
+/// Is anything older than `cutoff` left for [`delete_before`]?
+pub fn any_before(conn: &Connection, cutoff: &str) -> ApiResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE occurred_at < ?1)
+             OR EXISTS (SELECT 1 FROM webhook_deliveries
+                         WHERE created_at < ?1 AND status <> 'pending')",
+        [cutoff],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn delete_before(conn: &Connection, cutoff: &str) -> ApiResult<(usize, usize)> {
     let events = conn.execute("DELETE FROM events WHERE occurred_at < ?1", [cutoff])?;
     let deliveries = conn.execute(

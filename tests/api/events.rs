@@ -530,6 +530,61 @@ fn pending_deliveries_survive_a_restart() {
     );
 }
 
+/// The hourly upkeep looks before it writes: with nothing past its
+/// retention it commits nothing (a commit would retire every cached
+/// GraphQL response on an idle server), and with something it purges it.
+#[rocket::async_test]
+async fn upkeep_with_nothing_to_purge_commits_nothing() {
+    let app = TestApp::new().await;
+    // Its start-up upkeep (the first hourly round included) wrote nothing.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.ctx().db.commits_done(), 0);
+    let admin = app.admin_token("root").await;
+    app.post_as(&admin, json!({"title": "Fresh", "content": "x"}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ctx = app.ctx();
+    let commits = ctx.db.commits_done();
+    assert_eq!(folio::auth::service::purge_expired(ctx).await.unwrap(), 0);
+    assert_eq!(folio::events::purge_old(ctx).await.unwrap(), (0, 0));
+    assert_eq!(
+        ctx.db.commits_done(),
+        commits,
+        "nothing to purge, no commit"
+    );
+    ctx.db
+        .write(|c| {
+            c.execute(
+                "INSERT INTO events (id, type, occurred_at, data)
+                 VALUES ('old-event', 'post.created', '2001-01-01T00:00:00Z', '{}')",
+                [],
+            )?;
+            c.execute(
+                "UPDATE refresh_tokens SET expires_at = '2001-01-01T00:00:00Z'",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(folio::auth::service::purge_expired(ctx).await.unwrap(), 1);
+    assert_eq!(folio::events::purge_old(ctx).await.unwrap(), (1, 0));
+    assert_eq!(ctx.db.commits_done(), commits + 3);
+    let left: i64 = ctx
+        .db
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT (SELECT count(*) FROM refresh_tokens)
+                      + (SELECT count(*) FROM events WHERE id = 'old-event')",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
 /// With no webhook enabled the dispatcher opens no write transactions
 /// (one would follow every change); a webhook created later starts with
 /// the events after its creation.
