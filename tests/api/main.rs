@@ -7,7 +7,6 @@ mod support;
 mod admin;
 mod auth;
 mod cache;
-mod config;
 mod durability;
 mod events;
 mod foundation;

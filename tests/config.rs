@@ -1,4 +1,9 @@
 //! Configuration layering: defaults < file < environment; unknown keys refused.
+//!
+//! Its own test binary: `figment::Jail` sets process environment variables
+//! and changes the working directory while a test runs, which would leak into
+//! the servers other tests start in the same process (a half-set
+//! `FOLIO_ADMIN_*` makes start-up refuse).
 #![allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error.
 
 use figment::Jail;
