@@ -170,7 +170,9 @@ fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
         let mut commits = ctx.db.commits();
         let mut wrote_since_checkpoint = true;
         let mut last_write = std::time::Instant::now();
-        let mut optimize = tokio::time::interval(Duration::from_secs(6 * 3600));
+        // Cheap (`stats::refresh` bounds each analysis), and a table that
+        // grew tenfold is planned from its new size within the hour.
+        let mut optimize = tokio::time::interval(Duration::from_secs(3600));
         optimize.tick().await;
         let backup_every = ctx.config.backup.interval_minutes;
         let mut backups = tokio::time::interval(Duration::from_secs(60 * backup_every.max(1)));
@@ -221,7 +223,7 @@ fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
                 }
                 _ = optimize.tick() => {
                     if let Err(e) = ctx.db.optimize().await {
-                        tracing::warn!(error = %e, "PRAGMA optimize failed");
+                        tracing::warn!(error = %e, "refreshing planner statistics failed");
                     }
                 }
                 _ = backups.tick(), if backup_every > 0 => {

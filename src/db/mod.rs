@@ -9,6 +9,7 @@
 pub mod backup;
 pub mod lock;
 pub mod migrate;
+pub mod stats;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -172,6 +173,10 @@ impl Db {
         };
         let mut conn = open_connection(path, &opts).map_err(open_err)?;
         migrate::run(&mut conn, &migrations)?;
+        // Before the read pool opens, so its connections load the result.
+        if let Err(e) = stats::refresh(&conn) {
+            tracing::warn!(error = %e, "refreshing planner statistics failed");
+        }
 
         let init_opts = opts;
         let manager = SqliteConnectionManager::file(path)
@@ -184,6 +189,9 @@ impl Db {
             .max_size(opts.read_pool_size)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
+            // Connections load planner statistics when they open: replaced
+            // after half an hour, they follow `Db::optimize`.
+            .max_lifetime(Some(Duration::from_secs(30 * 60)))
             .build(manager)?;
         // Not `temp_store = MEMORY`, though it would keep the per-job
         // SAVEPOINT undo journal out of temporary files (a few % of create
@@ -278,7 +286,7 @@ impl Db {
     pub async fn checkpoint(&self) -> ApiResult<()> {
         self.inner
             .writer
-            .maintenance("PRAGMA wal_checkpoint(TRUNCATE);")
+            .maintenance(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
             .await
     }
 
@@ -291,9 +299,9 @@ impl Db {
             .unwrap_or(0)
     }
 
-    /// Lets SQLite refresh its query-planner statistics.
+    /// Refreshes the query planner's statistics ([`stats::refresh`]).
     pub async fn optimize(&self) -> ApiResult<()> {
-        self.inner.writer.maintenance("PRAGMA optimize;").await
+        self.inner.writer.maintenance(stats::refresh).await
     }
 
     /// Read-pool connections (in use, idle).

@@ -26,14 +26,16 @@ const MAX_BATCH: usize = 512;
 type Finish = Box<dyn FnOnce(Result<(), ApiError>) + Send>;
 /// Runs the job; returns whether it succeeded and how to answer its caller.
 type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+/// Upkeep run on the writer's connection between batches.
+pub type Maintenance = fn(&Connection) -> rusqlite::Result<()>;
 
 enum Msg {
     Job(Job),
     /// Reads `PRAGMA data_version` on the writer's connection: it changes
     /// only when *another* connection (another process) committed.
     DataVersion(oneshot::Sender<i64>),
-    /// Runs SQL outside any transaction (checkpoints, optimize).
-    Maintenance(&'static str, oneshot::Sender<Result<(), String>>),
+    /// Runs a task outside any transaction (checkpoints, statistics).
+    Maintenance(Maintenance, oneshot::Sender<Result<(), String>>),
     Shutdown,
 }
 
@@ -125,9 +127,9 @@ impl Writer {
             .map_err(|_| ApiError::internal("the database writer stopped"))
     }
 
-    pub async fn maintenance(&self, sql: &'static str) -> ApiResult<()> {
+    pub async fn maintenance(&self, task: Maintenance) -> ApiResult<()> {
         let (reply, answer) = oneshot::channel();
-        self.send(Msg::Maintenance(sql, reply))?;
+        self.send(Msg::Maintenance(task, reply))?;
         answer
             .await
             .map_err(|_| ApiError::internal("the database writer stopped"))?
@@ -164,8 +166,8 @@ fn run(
                 let _ = reply.send(data_version(&conn));
                 continue;
             }
-            Msg::Maintenance(sql, reply) => {
-                let _ = reply.send(conn.execute_batch(sql).map_err(|e| e.to_string()));
+            Msg::Maintenance(task, reply) => {
+                let _ = reply.send(task(&conn).map_err(|e| e.to_string()));
                 continue;
             }
             Msg::Shutdown => break,
@@ -176,8 +178,8 @@ fn run(
                 Ok(Msg::DataVersion(reply)) => {
                     let _ = reply.send(data_version(&conn));
                 }
-                Ok(Msg::Maintenance(sql, reply)) => {
-                    let _ = reply.send(conn.execute_batch(sql).map_err(|e| e.to_string()));
+                Ok(Msg::Maintenance(task, reply)) => {
+                    let _ = reply.send(task(&conn).map_err(|e| e.to_string()));
                 }
                 Ok(Msg::Shutdown) => {
                     stop = true;
@@ -192,8 +194,11 @@ fn run(
             commits.send_modify(|n| *n = n.wrapping_add(1));
         }
     }
-    if let Err(e) = conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);") {
-        tracing::warn!(error = %e, "optimize at shutdown failed");
+    if let Err(e) = super::stats::refresh(&conn) {
+        tracing::warn!(error = %e, "refreshing planner statistics at shutdown failed");
+    }
+    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);") {
+        tracing::warn!(error = %e, "checkpoint at shutdown failed");
     }
     tracing::debug!("database writer stopped");
 }
