@@ -204,7 +204,8 @@ fn main() -> ExitCode {
 /// back to the OS instead of staying in an arena: argon2's 19 MiB work
 /// areas and the FTS5 sorters otherwise pushed RSS past 200 MiB after a
 /// login benchmark) and to keep few arenas (each thread's arena otherwise
-/// holds its own fragments). Measured in BENCHMARKS.md.
+/// holds its own fragments), but to keep a little free memory at the top of
+/// each heap. Measured in BENCHMARKS.md.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn tune_malloc() {
@@ -213,6 +214,11 @@ fn tune_malloc() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
         libc::mallopt(libc::M_ARENA_MAX, 4);
+        // Keep up to 2 MiB free at the top of a heap instead of 128 KiB:
+        // SQLite's in-memory statement journal (one 128 KiB block per write
+        // job, see `db::STATEMENT_JOURNAL_SPILL`) otherwise shrank and grew
+        // the heap, with page faults, on every job.
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 2 << 20);
     }
 }
 

@@ -132,9 +132,49 @@ fn apply_pragmas(conn: &Connection, opts: &DbOptions) -> rusqlite::Result<()> {
     crate::posts::rank::register(conn)
 }
 
+/// How large a statement or savepoint undo journal may grow in memory before
+/// SQLite moves it to a temporary file (its default is 64 KiB).
+///
+/// Each write job runs in a SAVEPOINT, so SQLite copies every page the job
+/// changes (a post touches about 15: the row, six indexes, counts, the
+/// index queue, the event, its indexes and its sequence) into this journal
+/// first. At 64 KiB a create spilled to a temporary file, and writing it
+/// (two `pwrite`s per page) was a third of the writer's CPU. SQLite keeps
+/// the in-memory journal as one block of this size. Not more: at 192 KiB
+/// and above, indexing a 20,000-post seed batch failed with "database or
+/// disk is full" (reproduced with SQLite 3.54 alone; cause not found; a test
+/// seeds such a batch). Larger jobs spill to a file as before.
+pub const STATEMENT_JOURNAL_SPILL: i32 = 128 * 1024;
+
+/// Process-wide SQLite settings, applied before SQLite initializes (the
+/// first connection); later calls do nothing.
+#[allow(unsafe_code)]
+pub fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config is called with an option that takes one int,
+        // once, before this process opens any connection through Folio. Had
+        // SQLite initialized already (a connection opened elsewhere), it
+        // returns SQLITE_MISUSE and changes nothing.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_STMTJRNL_SPILL,
+                STATEMENT_JOURNAL_SPILL,
+            )
+        };
+        if rc != rusqlite::ffi::SQLITE_OK {
+            tracing::debug!(
+                rc,
+                "SQLite was initialized already: statement journal spill size unchanged"
+            );
+        }
+    });
+}
+
 /// Opens a read-write connection with Folio's pragmas (used by the writer,
 /// the CLI and tests).
 pub fn open_connection(path: &Path, opts: &DbOptions) -> rusqlite::Result<Connection> {
+    configure_sqlite();
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -193,12 +233,11 @@ impl Db {
             // after half an hour, they follow `Db::optimize`.
             .max_lifetime(Some(Duration::from_secs(30 * 60)))
             .build(manager)?;
-        // Not `temp_store = MEMORY`, though it would keep the per-job
-        // SAVEPOINT undo journal out of temporary files (a few % of create
-        // throughput): SQLite then truncates the in-memory journal at every
-        // statement's end by walking it, which made a job with many
-        // statements (seeding, an import, deleting a user with all their
-        // posts) quadratic.
+        // Not `temp_store = MEMORY` to keep the per-job SAVEPOINT undo
+        // journal in memory (see `STATEMENT_JOURNAL_SPILL` instead): SQLite
+        // then truncates the in-memory journal at every statement's end by
+        // walking it, which made a job with many statements (seeding, an
+        // import, deleting a user with all their posts) quadratic.
         let writer = writer::Writer::start(conn).map_err(DbError::Thread)?;
         Ok(Db {
             inner: Arc::new(Inner {

@@ -269,3 +269,28 @@ fn export_then_import_into_a_fresh_database_keeps_every_row() {
         .unwrap();
     assert!(fts > 0, "imported posts are searchable");
 }
+
+/// One write job of 20,000 posts (a `folio seed` batch) commits, their
+/// search index changes included. SQLite keeps a job's undo journal in
+/// memory up to `db::STATEMENT_JOURNAL_SPILL`; at 192 KiB and above the
+/// index insert of such a batch failed with "database or disk is full".
+#[test]
+fn seeding_a_large_batch_commits_with_its_search_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ok, out) = folio(&data, &["seed", "--users", "3", "--posts", "20000"]);
+    assert!(ok, "{out}");
+    let conn = rusqlite::Connection::open(data.join("folio.db")).unwrap();
+    let (posts, indexed, published): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM posts),
+                    (SELECT count(*) FROM posts_fts WHERE posts_fts MATCH 'folio'),
+                    (SELECT count(*) FROM posts WHERE published = 1)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(posts, 20_000);
+    assert_eq!(indexed, published);
+    assert!(published > 0);
+}
