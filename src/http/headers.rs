@@ -1,5 +1,6 @@
 //! Security headers on every response, `Cache-Control: no-store` on
-//! authenticated ones, and CORS for the configured origins.
+//! authenticated ones, and CORS for the configured origins; sized bodies
+//! are handed to the connection in one piece.
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{Header, Method, Status};
@@ -24,6 +25,7 @@ impl Fairing for SecurityHeaders {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        one_chunk(res);
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
         res.set_header(Header::new("Referrer-Policy", "no-referrer"));
         res.set_header(Header::new("X-Frame-Options", "DENY"));
@@ -40,6 +42,21 @@ impl Fairing for SecurityHeaders {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
         cors(ctx, req, res);
+    }
+}
+
+/// Largest body sent as a single chunk.
+const MAX_ONE_CHUNK: usize = 1 << 20;
+
+/// Rocket passes a body to hyper in chunks of at most 4 KiB, each through a
+/// one-slot channel (a task wake-up per chunk): a 20-post list page was four
+/// of them. A body of known size up to [`MAX_ONE_CHUNK`] now goes as one.
+/// Streams (the event stream) have no preset size and are left alone.
+fn one_chunk(res: &mut Response<'_>) {
+    if let Some(size) = res.body().preset_size() {
+        if size > rocket::response::Body::DEFAULT_MAX_CHUNK {
+            res.set_max_chunk_size(size.min(MAX_ONE_CHUNK));
+        }
     }
 }
 
@@ -84,4 +101,32 @@ fn cors(ctx: &Ctx, req: &Request<'_>, res: &mut Response<'_>) {
 #[options("/<_path..>")]
 pub fn preflight(_path: std::path::PathBuf) -> Status {
     Status::NoContent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rocket::response::Body;
+    use std::io::Cursor;
+
+    fn chunk_for(len: usize) -> usize {
+        let mut res = Response::build()
+            .sized_body(len, Cursor::new(vec![b'x'; len]))
+            .finalize();
+        one_chunk(&mut res);
+        res.body().max_chunk_size()
+    }
+
+    #[test]
+    fn sized_bodies_go_in_one_chunk_up_to_a_mebibyte() {
+        assert_eq!(chunk_for(100), Body::DEFAULT_MAX_CHUNK);
+        assert_eq!(chunk_for(13_619), 13_619);
+        assert_eq!(chunk_for(3 << 20), MAX_ONE_CHUNK);
+        // A stream of unknown size keeps Rocket's default.
+        let mut res = Response::build()
+            .streamed_body(Cursor::new(vec![b'x'; 10_000]))
+            .finalize();
+        one_chunk(&mut res);
+        assert_eq!(res.body().max_chunk_size(), Body::DEFAULT_MAX_CHUNK);
+    }
 }
