@@ -414,6 +414,7 @@ pub fn seed(config: &Config, users: u32, posts: u64, published_pct: u8) -> Resul
             .block_on(db.write(move |c| {
                 for (title, content, published, author, n) in rows {
                     let id = crate::users::model::new_id();
+                    let at = crate::clock::now_string();
                     let slug = format!("{}-{n}", crate::posts::model::slugify(&title));
                     crate::posts::repo::insert(
                         c,
@@ -424,6 +425,7 @@ pub fn seed(config: &Config, users: u32, posts: u64, published_pct: u8) -> Resul
                             slug: &slug,
                             content: &content,
                             published,
+                            at: &at,
                         },
                     )?;
                 }

@@ -354,9 +354,9 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
     let post = ctx
         .db
         .write(move |c| {
-            if crate::users::repo::by_id(c, &author_id)?.is_none() {
+            let Some(author_username) = crate::users::repo::username_of(c, &author_id)? else {
                 return Err(ApiError::validation("author_id", "no such user"));
-            }
+            };
             let slug = match slug {
                 Some(s) => {
                     if repo::slug_taken(c, &s, None)? {
@@ -367,6 +367,7 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
                 None => unique_slug(c, &model::slugify(&title))?,
             };
             let id = crate::users::model::new_id();
+            let at = crate::clock::now_string();
             repo::insert(
                 c,
                 &NewPost {
@@ -376,9 +377,23 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
                     slug: &slug,
                     content: &content,
                     published,
+                    at: &at,
                 },
             )?;
-            let post = repo::by_id(c, &id)?.ok_or_else(|| ApiError::internal("post vanished"))?;
+            // Exactly what reading the row back would give (every column
+            // was written above), without the read.
+            let post = Post {
+                id,
+                title,
+                slug,
+                content,
+                author_id,
+                author_username,
+                published,
+                published_at: published.then(|| at.clone()),
+                created_at: at.clone(),
+                updated_at: at,
+            };
             outbox::record(c, "post.created", &post.json())?;
             Ok(post)
         })

@@ -106,6 +106,14 @@ pub fn by_id(conn: &Connection, id: &str) -> ApiResult<Option<User>> {
         .optional()?)
 }
 
+/// A user's username, if the user exists.
+pub fn username_of(conn: &Connection, id: &str) -> ApiResult<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT username FROM users WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}
+
 /// Looks a user up by email or username (both case-insensitive), with the
 /// stored password hash.
 pub fn credentials(conn: &Connection, identity: &str) -> ApiResult<Option<(User, String)>> {

@@ -82,6 +82,48 @@ async fn create_validates_and_answers_201_with_location() {
     assert_eq!(app.events_of("post.created").await, 1);
 }
 
+/// The create answer is built from what was written, not read back: it
+/// must be exactly what a read of the post (and its event) returns.
+#[rocket::async_test]
+async fn a_created_post_reads_back_exactly_as_answered() {
+    let app = TestApp::new().await;
+    let t = app.user_token("ada").await;
+    for published in [false, true] {
+        let created = app
+            .post_as(
+                &t,
+                json!({"title": format!("Read back {published}"), "content": "body text", "published": published}),
+            )
+            .await;
+        let (status, read) = app
+            .get_as(&format!("/api/posts/{}", id_of(&created)), Some(&t))
+            .await;
+        assert_eq!(status, Status::Ok);
+        assert_eq!(read["post"], created, "published: {published}");
+        assert_eq!(created["created_at"], created["updated_at"]);
+        if published {
+            assert_eq!(created["published_at"], created["created_at"]);
+        } else {
+            assert_eq!(created["published_at"], Value::Null);
+        }
+        let id = id_of(&created);
+        let data: String = app
+            .ctx()
+            .db
+            .read(move |c| {
+                Ok(c.query_row(
+                    "SELECT data FROM events WHERE type = 'post.created' AND data ->> '$.id' = ?1",
+                    [id],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+            .unwrap();
+        let event: Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(event, created);
+    }
+}
+
 #[rocket::async_test]
 async fn slugs_are_unique_and_explicit_ones_conflict() {
     let app = TestApp::new().await;
