@@ -14,6 +14,9 @@ use crate::error::{ApiError, ApiResult, AuthFailure};
 
 pub const SECRET_FILE: &str = "jwt_secret";
 
+/// How many verified access tokens are remembered (about 0.5 KiB each).
+const VERIFIED_TOKENS: u64 = 10_000;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
     pub sub: String,
@@ -28,6 +31,13 @@ pub struct Claims {
 }
 
 pub struct JwtKeys {
+    /// Tokens that passed every check, by their whole text (signature
+    /// included, so only the exact token ever matches), with their claims.
+    /// A repeat of a token — every request of a session — then costs a map
+    /// lookup and the expiry check instead of base64, HMAC and two JSON
+    /// parses. Revocation is not decided here (see `principal`).
+    verified: moka::sync::Cache<String, Claims>,
+    leeway: i64,
     algorithm: Algorithm,
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -102,6 +112,13 @@ impl JwtKeys {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         JwtKeys {
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_TOKENS)
+                .time_to_live(std::time::Duration::from_secs(
+                    u64::try_from(ttl).unwrap_or(0).max(1),
+                ))
+                .build(),
+            leeway: i64::try_from(leeway).unwrap_or(i64::MAX / 2),
             algorithm,
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -135,8 +152,25 @@ impl JwtKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, AuthFailure> {
+        self.verify_at(token, crate::clock::unix_seconds())
+    }
+
+    /// `verify` as of `now` (Unix seconds) for tokens already verified once;
+    /// a new token is checked by `jsonwebtoken` against the real clock.
+    fn verify_at(&self, token: &str, now: i64) -> Result<Claims, AuthFailure> {
+        if let Some(claims) = self.verified.get(token) {
+            // The same test as jsonwebtoken's: expired once exp < now - leeway.
+            if claims.exp < now.saturating_sub(self.leeway) {
+                self.verified.invalidate(token);
+                return Err(AuthFailure::TokenExpired);
+            }
+            return Ok(claims);
+        }
         match decode::<Claims>(token, &self.decoding, &self.validation) {
-            Ok(data) => Ok(data.claims),
+            Ok(data) => {
+                self.verified.insert(token.to_string(), data.claims.clone());
+                Ok(data.claims)
+            }
             Err(e) => match e.kind() {
                 ErrorKind::ExpiredSignature => Err(AuthFailure::TokenExpired),
                 _ => Err(AuthFailure::InvalidToken),
@@ -167,5 +201,30 @@ mod tests {
         let expired = JwtKeys::new(&[7u8; 32], Algorithm::HS256, "folio", "folio", -60, 2);
         let (old, _) = expired.issue("u1", 0).unwrap();
         assert_eq!(k.verify(&old), Err(AuthFailure::TokenExpired));
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_a_tampered_one_never_matches() {
+        let k = keys();
+        let (token, _) = k.issue("u1", 3).unwrap();
+        let first = k.verify(&token).unwrap();
+        // The second answer comes from the remembered claims.
+        assert_eq!(k.verify(&token).unwrap(), first);
+        assert_eq!(k.verified.get(&token), Some(first.clone()));
+        // Past exp + leeway it is expired, remembered or not.
+        assert_eq!(k.verify_at(&token, first.exp + 2), Ok(first.clone()));
+        assert_eq!(
+            k.verify_at(&token, first.exp + 3),
+            Err(AuthFailure::TokenExpired)
+        );
+        assert_eq!(k.verified.get(&token), None);
+        // A token differing in its signature is checked afresh and refused.
+        let (token, _) = k.issue("u1", 3).unwrap();
+        k.verify(&token).unwrap();
+        let mut forged = token.into_bytes();
+        let at = forged.len() - 10;
+        forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(forged).unwrap();
+        assert_eq!(k.verify(&forged), Err(AuthFailure::InvalidToken));
     }
 }
