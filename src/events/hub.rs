@@ -68,7 +68,26 @@ impl Hub {
         self.head.send_replace(last);
         tokio::pin!(stop);
         loop {
-            loop {
+            if self.tx.receiver_count() == 0 {
+                // Nobody is listening: only the head moves (the webhook
+                // dispatcher watches it), without reading the events. The
+                // head is read before the second look at the listeners, so a
+                // stream that joins in between finds these events in the
+                // outbox when it catches up from the head it saw.
+                match db.read(repo::max_seq).await {
+                    Ok(head) if self.tx.receiver_count() == 0 => {
+                        last = last.max(head);
+                        self.head.send_if_modified(|h| {
+                            let moved = *h != last;
+                            *h = last;
+                            moved
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "reading the event log head failed"),
+                }
+            }
+            while self.tx.receiver_count() > 0 {
                 let batch = match db.read(move |c| repo::after(c, last, 500)).await {
                     Ok(b) => b,
                     Err(e) => {

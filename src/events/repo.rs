@@ -69,7 +69,9 @@ pub fn seq_of(conn: &Connection, id: &str) -> ApiResult<Option<i64>> {
 }
 
 pub fn max_seq(conn: &Connection) -> ApiResult<i64> {
-    Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM events")?
+        .query_row([], |r| r.get(0))?)
 }
 
 pub fn by_id(conn: &Connection, id: &str) -> ApiResult<Option<EventRow>> {

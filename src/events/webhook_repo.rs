@@ -259,11 +259,8 @@ pub fn requeue(conn: &Connection, id: &str) -> ApiResult<()> {
 
 pub fn dispatcher_seq(conn: &Connection) -> ApiResult<Option<i64>> {
     Ok(conn
-        .query_row(
-            "SELECT last_seq FROM dispatcher_state WHERE id = 1",
-            [],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT last_seq FROM dispatcher_state WHERE id = 1")?
+        .query_row([], |r| r.get(0))
         .optional()?)
 }
 
