@@ -197,7 +197,8 @@ pub struct Caches {
     pub feed: Coherent<String, Arc<FeedEntry>>,
     /// An anonymous GraphQL query (text, operation, variables) → its
     /// response body. Forgotten whenever any other cache is, and an entry
-    /// counts only while no write batch has committed since it was made
+    /// counts only while no write batch that changed rows has committed
+    /// since it was made
     /// ([`CachedResponse::commit`]), so writes no cache tracks (a new user)
     /// are seen too.
     pub graphql: Coherent<String, Arc<CachedResponse>>,

@@ -46,8 +46,10 @@ pub struct WriterStats {
     pub failed_commits: AtomicU64,
     /// Sum of batch durations in microseconds.
     pub busy_micros: AtomicU64,
-    /// Batches committed; counted after COMMIT returns and before any of
-    /// the batch's callers is answered.
+    /// Batches committed that changed rows; counted after COMMIT returns
+    /// and before any of the batch's callers is answered. A batch that
+    /// changed nothing (a job that only read, or found nothing to do)
+    /// leaves it alone, so it never retires cached answers.
     pub committed: AtomicU64,
 }
 
@@ -188,9 +190,8 @@ fn run(
                 Err(_) => break,
             }
         }
-        let before = conn.total_changes();
         // Only batches that changed rows wake the event consumers.
-        if run_batch(&conn, jobs, stats) && conn.total_changes() != before {
+        if run_batch(&conn, jobs, stats) {
             commits.send_modify(|n| *n = n.wrapping_add(1));
         }
     }
@@ -208,9 +209,12 @@ fn data_version(conn: &Connection) -> i64 {
         .unwrap_or(-1)
 }
 
-/// Runs one batch; true when it committed.
+/// Runs one batch; true when it committed and changed rows (counting
+/// rows changed by triggers, and by jobs that were rolled back: a false
+/// "changed" only costs a needless wake-up).
 fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) -> bool {
     let started = Instant::now();
+    let before = conn.total_changes();
     let count = jobs.len() as u64;
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let err = ApiError::internal(e);
@@ -233,8 +237,8 @@ fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) -> bool {
             let _ = conn.execute_batch("ROLLBACK");
             ApiError::internal(e)
         });
-    let committed_ok = commit.is_ok();
-    if committed_ok {
+    let changed = commit.is_ok() && conn.total_changes() != before;
+    if changed {
         stats.committed.fetch_add(1, Ordering::AcqRel);
     }
     for finish in finishers {
@@ -245,7 +249,7 @@ fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) -> bool {
     stats
         .busy_micros
         .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-    committed_ok
+    changed
 }
 
 /// Runs one job inside a SAVEPOINT, rolling back its changes on error or panic.

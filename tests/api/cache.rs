@@ -287,8 +287,9 @@ async fn graphql_reads_follow_every_write() {
     );
 }
 
-/// A cached anonymous GraphQL response is used only while no write has
-/// committed since it was made, even a write no cache hook knows about;
+/// A cached anonymous GraphQL response is used only while no write that
+/// changed rows has committed since it was made, even a write no cache hook
+/// knows about;
 /// signed-in callers and errors never use it.
 #[rocket::async_test]
 async fn graphql_responses_last_until_the_next_commit() {
@@ -302,6 +303,21 @@ async fn graphql_responses_last_until_the_next_commit() {
         assert_eq!(found(&body), 0);
     }
     assert_eq!(app.ctx().caches.graphql.stats().hits, 1);
+    // A write job that changes no row (it only reads, or updates nothing)
+    // commits an empty batch, which retires nothing.
+    let commits = app.ctx().db.commits_done();
+    app.ctx()
+        .db
+        .write(|c| {
+            c.execute("UPDATE posts SET title = 'x' WHERE id = 'no such post'", [])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(app.ctx().db.commits_done(), commits);
+    let (_, body) = app.gql(None, q, json!({})).await;
+    assert_eq!(found(&body), 0);
+    assert_eq!(app.ctx().caches.graphql.stats().hits, 2);
     // A write through the writer that no service invalidates anything for
     // (its queued search index change is applied in the same commit).
     let author = app
