@@ -2,19 +2,15 @@
 //! its event exists; if it rolls back, so does the event.
 
 use rusqlite::Connection;
-use serde_json::Value;
+use serde::Serialize;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
-/// Records one event; call it inside the same `Db::write` job as the change.
-pub fn record(conn: &Connection, kind: &str, data: &Value) -> ApiResult<String> {
+/// Records one event with `data` as its JSON; call it inside the same
+/// `Db::write` job as the change.
+pub fn record<T: Serialize + ?Sized>(conn: &Connection, kind: &str, data: &T) -> ApiResult<String> {
     let id = uuid::Uuid::now_v7().hyphenated().to_string();
-    super::repo::insert(
-        conn,
-        &id,
-        kind,
-        &crate::clock::now_string(),
-        &data.to_string(),
-    )?;
+    let data = serde_json::to_string(data).map_err(ApiError::internal)?;
+    super::repo::insert(conn, &id, kind, &crate::clock::now_string(), &data)?;
     Ok(id)
 }

@@ -1,6 +1,8 @@
 //! Posts: validated inputs, slugs, and the JSON every caller sees.
 
-use serde_json::{json, Value};
+use serde::ser::{SerializeStruct, Serializer};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::FieldError;
 
@@ -20,18 +22,49 @@ pub struct Post {
 
 impl Post {
     pub fn json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "title": self.title,
-            "slug": self.slug,
-            "content": self.content,
-            "author": {"id": self.author_id, "username": self.author_username},
-            "author_id": self.author_id,
-            "published": self.published,
-            "published_at": self.published_at,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// `{"post": …}`, the body of every single-post answer.
+    pub fn body(&self) -> String {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            post: &'a Post,
+        }
+        serde_json::to_string(&Envelope { post: self }).unwrap_or_default()
+    }
+}
+
+/// The post as every caller sees it. Written straight out (not through a
+/// `serde_json::Value`, whose map allocates per key): a created post is
+/// serialised twice, for its event and its answer. The keys come in the
+/// order a `Value` writes them (sorted), so bodies and their ETags are the
+/// same bytes as before.
+impl Serialize for Post {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Author<'a> {
+            id: &'a str,
+            username: &'a str,
+        }
+        let mut m = s.serialize_struct("Post", 10)?;
+        m.serialize_field(
+            "author",
+            &Author {
+                id: &self.author_id,
+                username: &self.author_username,
+            },
+        )?;
+        m.serialize_field("author_id", &self.author_id)?;
+        m.serialize_field("content", &self.content)?;
+        m.serialize_field("created_at", &self.created_at)?;
+        m.serialize_field("id", &self.id)?;
+        m.serialize_field("published", &self.published)?;
+        m.serialize_field("published_at", &self.published_at)?;
+        m.serialize_field("slug", &self.slug)?;
+        m.serialize_field("title", &self.title)?;
+        m.serialize_field("updated_at", &self.updated_at)?;
+        m.end()
     }
 }
 
@@ -204,6 +237,44 @@ impl PostSort {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The post's JSON is the same bytes as the `serde_json::Value` it was
+    /// built as before (so ETags of unchanged posts do not change).
+    #[test]
+    fn json_is_written_as_the_value_was() {
+        for (published, published_at) in [(false, None), (true, Some("2026-11-28T08:00:00.000Z"))] {
+            let post = Post {
+                id: "0193-a".into(),
+                title: "Quotes \" and \\ and ünï \u{1} <b>".into(),
+                slug: "quotes".into(),
+                content: "line\nbreak\ttab".into(),
+                author_id: "0193-u".into(),
+                author_username: "anna".into(),
+                published,
+                published_at: published_at.map(str::to_string),
+                created_at: "2026-11-28T07:00:00.000Z".into(),
+                updated_at: "2026-11-28T07:30:00.000Z".into(),
+            };
+            let before = serde_json::json!({
+                "id": post.id,
+                "title": post.title,
+                "slug": post.slug,
+                "content": post.content,
+                "author": {"id": post.author_id, "username": post.author_username},
+                "author_id": post.author_id,
+                "published": post.published,
+                "published_at": post.published_at,
+                "created_at": post.created_at,
+                "updated_at": post.updated_at,
+            });
+            assert_eq!(serde_json::to_string(&post).unwrap(), before.to_string());
+            assert_eq!(post.json(), before);
+            assert_eq!(
+                post.body(),
+                serde_json::json!({ "post": before }).to_string()
+            );
+        }
+    }
 
     #[test]
     fn slugs() {

@@ -69,7 +69,7 @@ impl From<CreateBody> for CreatePost {
 }
 
 fn post_body(post: &super::model::Post) -> String {
-    serde_json::json!({ "post": post.json() }).to_string()
+    post.body()
 }
 
 #[post("/posts", data = "<body>")]

@@ -29,7 +29,7 @@ pub fn can_edit(who: &Principal, post: &Post) -> bool {
 }
 
 fn serve(post: Post) -> Arc<CachedPost> {
-    let body = json!({ "post": post.json() }).to_string();
+    let body = post.body();
     let etag = etag_of(&body);
     Arc::new(CachedPost { post, body, etag })
 }
@@ -394,7 +394,7 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
                 created_at: at.clone(),
                 updated_at: at,
             };
-            outbox::record(c, "post.created", &post.json())?;
+            outbox::record(c, "post.created", &post)?;
             Ok(post)
         })
         .await?;
@@ -459,7 +459,7 @@ pub async fn update(
             )?;
             let after = repo::by_id(c, &target)?.ok_or_else(|| ApiError::not_found("Post"))?;
             if after != before {
-                outbox::record(c, "post.updated", &after.json())?;
+                outbox::record(c, "post.updated", &after)?;
             }
             Ok((before, after))
         })
@@ -493,7 +493,7 @@ pub async fn set_published(
             } else {
                 "post.unpublished"
             };
-            outbox::record(c, kind, &after.json())?;
+            outbox::record(c, kind, &after)?;
             Ok(after)
         })
         .await?;
