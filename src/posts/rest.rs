@@ -68,10 +68,6 @@ impl From<CreateBody> for CreatePost {
     }
 }
 
-fn post_body(post: &super::model::Post) -> String {
-    post.body()
-}
-
 #[post("/posts", data = "<body>")]
 async fn create(
     ctx: &State<Ctx>,
@@ -81,7 +77,7 @@ async fn create(
     let post = service::create(ctx, &who, body.into_inner().into()).await?;
     Ok(Created {
         location: format!("/api/posts/{}", post.id),
-        body: post_body(&post),
+        body: post.body(),
     })
 }
 
@@ -111,19 +107,19 @@ async fn update(
     pre: Preconditions,
 ) -> ApiResult<Tagged> {
     let post = service::update(ctx, &who, id, body.into_inner().into(), &pre).await?;
-    Ok(Tagged::new(post_body(&post), &Preconditions::default()))
+    Ok(Tagged::new(post.body(), &Preconditions::default()))
 }
 
 #[post("/posts/<id>/publish")]
 async fn publish(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<RawJson> {
     let post = service::set_published(ctx, &who, id, true).await?;
-    Ok(RawJson(post_body(&post)))
+    Ok(RawJson(post.body()))
 }
 
 #[post("/posts/<id>/unpublish")]
 async fn unpublish(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<RawJson> {
     let post = service::set_published(ctx, &who, id, false).await?;
-    Ok(RawJson(post_body(&post)))
+    Ok(RawJson(post.body()))
 }
 
 #[delete("/posts/<id>")]
