@@ -60,6 +60,15 @@ impl Hub {
         self.head.subscribe()
     }
 
+    /// Moves the head to `seq`, waking its watchers only when it changed.
+    fn advance_head(&self, seq: i64) {
+        self.head.send_if_modified(|h| {
+            let moved = *h != seq;
+            *h = seq;
+            moved
+        });
+    }
+
     /// Reads committed events after each commit and broadcasts them, until
     /// `stop` resolves.
     pub async fn pump(self: Arc<Hub>, db: Db, stop: impl std::future::Future<Output = ()>) {
@@ -77,11 +86,7 @@ impl Hub {
                 match db.read(repo::max_seq).await {
                     Ok(head) if self.tx.receiver_count() == 0 => {
                         last = last.max(head);
-                        self.head.send_if_modified(|h| {
-                            let moved = *h != last;
-                            *h = last;
-                            moved
-                        });
+                        self.advance_head(last);
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "reading the event log head failed"),
@@ -101,11 +106,7 @@ impl Hub {
                     // No subscribers is fine: the outbox keeps the event.
                     let _ = self.tx.send(Arc::new(event));
                 }
-                self.head.send_if_modified(|h| {
-                    let moved = *h != last;
-                    *h = last;
-                    moved
-                });
+                self.advance_head(last);
                 if !full {
                     break;
                 }
