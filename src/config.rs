@@ -374,6 +374,9 @@ pub struct DatabaseConfig {
     pub path: Option<PathBuf>,
     /// Connections in the read pool.
     pub read_pool_size: u32,
+    /// How many read connections one large search ranks on at once; 0 is
+    /// one per core, at most 4 (never more than `read_pool_size`).
+    pub search_parallelism: u32,
     pub synchronous: Synchronous,
     /// How long a connection waits on a lock before giving up.
     pub busy_timeout_ms: u64,
@@ -386,6 +389,7 @@ impl Default for DatabaseConfig {
         DatabaseConfig {
             path: None,
             read_pool_size: 8,
+            search_parallelism: 0,
             synchronous: Synchronous::Full,
             busy_timeout_ms: 5000,
             checkpoint_interval_seconds: 30,

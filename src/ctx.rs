@@ -35,6 +35,10 @@ pub struct Inner {
     pub started: Instant,
     pub requests: crate::telemetry::RequestCounter,
     pub metrics: crate::metrics::Metrics,
+    /// How many parts a large search is ranked in at once
+    /// (`database.search_parallelism`; by default one per core, at most
+    /// four), never more than the read pool's size.
+    pub search_parts: usize,
     key_touches: Mutex<HashMap<String, Instant>>,
 }
 
@@ -65,6 +69,11 @@ impl Ctx {
             started: Instant::now(),
             requests: Default::default(),
             metrics: Default::default(),
+            search_parts: match config.database.search_parallelism {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+                n => n as usize,
+            }
+            .min(config.database.read_pool_size.max(1) as usize),
             key_touches: Mutex::new(HashMap::new()),
             db,
             config,

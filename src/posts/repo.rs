@@ -302,30 +302,62 @@ pub const MARK_CLOSE: char = '\u{2}';
 /// newest this-many matches so a query matching everything stays fast.
 pub const SEARCH_CAP: u64 = 10_000;
 
-/// How many posts match an FTS5 expression, capped at `SEARCH_CAP + 1`, and
-/// — when more than `SEARCH_CAP` do — the smallest rowid among the newest
-/// `SEARCH_CAP` matches (ranking stops there). For a common term this is a
-/// single pass over the newest matches.
-pub fn search_window(conn: &Connection, expr: &str) -> ApiResult<(u64, Option<i64>)> {
-    let edge: Vec<i64> = conn
+/// The matches of an FTS5 expression that search ranks: the newest
+/// `SEARCH_CAP` of them.
+#[derive(Debug, PartialEq)]
+pub struct Window {
+    /// How many posts match, capped at `SEARCH_CAP + 1`.
+    pub count: u64,
+    /// The rowids of the ranked matches, newest first.
+    pub rowids: Vec<i64>,
+}
+
+impl Window {
+    /// The smallest rowid ranked when more than `SEARCH_CAP` posts match
+    /// (ranking stops there); `None` when every match is ranked.
+    pub fn floor(&self) -> Option<i64> {
+        if self.count > SEARCH_CAP {
+            self.rowids.last().copied()
+        } else {
+            None
+        }
+    }
+
+    /// Inclusive rowid ranges, newest first, that split the ranked matches
+    /// into `parts` runs of about equal size, together covering every rowid
+    /// from the floor up (a post added since is in the first range).
+    pub fn ranges(&self, parts: usize) -> Vec<(i64, i64)> {
+        let n = self.rowids.len();
+        let parts = parts.clamp(1, n.max(1));
+        let mut out = Vec::with_capacity(parts);
+        let mut hi = i64::MAX;
+        for i in 1..=parts {
+            let lo = if i == parts {
+                self.floor().unwrap_or(i64::MIN)
+            } else {
+                // The oldest rowid of this run.
+                self.rowids[n * i / parts - 1]
+            };
+            out.push((lo, hi));
+            hi = lo.saturating_sub(1);
+        }
+        out
+    }
+}
+
+/// Which posts match an FTS5 expression, for ranking: one pass over the
+/// newest `SEARCH_CAP + 1` matches.
+pub fn search_window(conn: &Connection, expr: &str) -> ApiResult<Window> {
+    let mut rowids: Vec<i64> = conn
         .prepare_cached(
             "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1
-             ORDER BY rowid DESC LIMIT 2 OFFSET ?2",
+             ORDER BY rowid DESC LIMIT ?2",
         )?
-        .query_map(params![expr, SEARCH_CAP as i64 - 1], |r| r.get(0))?
+        .query_map(params![expr, SEARCH_CAP as i64 + 1], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    Ok(match edge.as_slice() {
-        [floor, _] => (SEARCH_CAP + 1, Some(*floor)),
-        [_] => (SEARCH_CAP, None),
-        _ => {
-            let n: i64 = conn
-                .prepare_cached(
-                    "SELECT count(*) FROM (SELECT 1 FROM posts_fts WHERE posts_fts MATCH ?1 LIMIT ?2)",
-                )?
-                .query_row(params![expr, SEARCH_CAP as i64], |r| r.get(0))?;
-            (n.max(0) as u64, None)
-        }
-    })
+    let count = rowids.len() as u64;
+    rowids.truncate(SEARCH_CAP as usize);
+    Ok(Window { count, rowids })
 }
 
 /// Up to this many rows, a phrase's document frequency is counted exactly.
@@ -462,6 +494,74 @@ pub fn search(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The best `take` of the matches with rowids in `lo..=hi`, as (rowid,
+/// score), best first (lower scores are better; ties go to the newer post):
+/// one part of a search ranked in parallel, see [`super::search`].
+pub fn rank_range(
+    conn: &Connection,
+    expr: &str,
+    dfs: &[i64],
+    (lo, hi): (i64, i64),
+    take: u64,
+) -> ApiResult<Vec<(i64, f64)>> {
+    let df_args: String = (0..dfs.len()).map(|i| format!(", ?{}", i + 5)).collect();
+    let sql = format!(
+        "SELECT posts_fts.rowid AS rid, folio_rank(posts_fts, d.sz{df_args}) AS score
+         FROM posts_fts CROSS JOIN posts_fts_docsize d ON d.id = posts_fts.rowid
+         WHERE posts_fts MATCH ?1 AND posts_fts.rowid >= ?2 AND posts_fts.rowid <= ?3
+         ORDER BY score, rid DESC LIMIT ?4"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut args: Vec<SqlValue> = vec![
+        SqlValue::Text(expr.to_string()),
+        SqlValue::Integer(lo),
+        SqlValue::Integer(hi),
+        SqlValue::Integer(take.min(i64::MAX as u64) as i64),
+    ];
+    args.extend(dfs.iter().map(|&df| SqlValue::Integer(df)));
+    let rows = stmt.query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One page (`limit` after `offset`) of the best of several parts' ranked
+/// (rowid, score) pairs, in [`rank_range`]'s order.
+pub fn merge_ranked(parts: Vec<Vec<(i64, f64)>>, limit: u32, offset: u64) -> Vec<(i64, f64)> {
+    let mut all: Vec<(i64, f64)> = parts.into_iter().flatten().collect();
+    all.sort_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+    all.into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(limit as usize)
+        .collect()
+}
+
+/// The hits for ranked (rowid, score) pairs, in their order, with their
+/// posts and snippets. A post deleted since it was ranked is left out.
+pub fn hits_for(conn: &Connection, expr: &str, ranked: &[(i64, f64)]) -> ApiResult<Vec<Hit>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
+            p.published, p.published_at, p.created_at, p.updated_at,
+            snippet(posts_fts, -1, '{MARK_OPEN}', '{MARK_CLOSE}', '…', 16)
+         FROM posts_fts
+         CROSS JOIN posts p ON p.rowid = posts_fts.rowid
+         CROSS JOIN users u ON u.id = p.author_id
+         WHERE posts_fts MATCH ?1 AND posts_fts.rowid = ?2"
+    ))?;
+    let mut hits = Vec::with_capacity(ranked.len());
+    for &(rowid, score) in ranked {
+        let hit = stmt
+            .query_row(params![expr, rowid], |r| {
+                Ok(Hit {
+                    post: from_row(r)?,
+                    rank: -score,
+                    snippet: r.get(10)?,
+                })
+            })
+            .optional()?;
+        hits.extend(hit);
+    }
+    Ok(hits)
+}
+
 /// Counts for the admin dashboard: (posts, published posts).
 pub fn counts(conn: &Connection) -> ApiResult<(i64, i64)> {
     Ok(conn.query_row(
@@ -571,6 +671,10 @@ mod tests {
                 .unwrap();
             for i in 0..12_000 {
                 let mut content = format!("common words {i}");
+                // Lengths vary, so scores do.
+                for _ in 0..i % 7 {
+                    content.push_str(" filler");
+                }
                 if i % 10 == 0 {
                     content.push_str(" tenth");
                 }
@@ -657,13 +761,40 @@ mod tests {
     #[test]
     fn window_counts_to_the_cap_and_finds_the_floor() {
         let conn = big();
-        let (count, floor) = search_window(&conn, "\"common\"").unwrap();
-        assert_eq!(count, SEARCH_CAP + 1);
+        let common = search_window(&conn, "\"common\"").unwrap();
+        assert_eq!(common.count, SEARCH_CAP + 1);
         // rowids 1..=12000: the newest 10,000 start at 2001.
-        assert_eq!(floor, Some(2_001));
-        assert_eq!(search_window(&conn, "\"tenth\"").unwrap(), (1_200, None));
-        assert_eq!(search_window(&conn, "\"rare\"").unwrap(), (3, None));
-        assert_eq!(search_window(&conn, "\"absent\"").unwrap(), (0, None));
+        assert_eq!(common.floor(), Some(2_001));
+        assert_eq!(common.rowids.len(), SEARCH_CAP as usize);
+        assert_eq!(common.rowids.first(), Some(&12_000));
+        let tenth = search_window(&conn, "\"tenth\"").unwrap();
+        assert_eq!((tenth.count, tenth.floor()), (1_200, None));
+        assert_eq!(
+            search_window(&conn, "\"rare\"").unwrap(),
+            Window {
+                count: 3,
+                rowids: vec![10_008, 5_008, 8]
+            }
+        );
+        let absent = search_window(&conn, "\"absent\"").unwrap();
+        assert_eq!((absent.count, absent.floor()), (0, None));
+        assert_eq!(absent.ranges(2), vec![(i64::MIN, i64::MAX)]);
+    }
+
+    #[test]
+    fn ranges_split_the_ranked_matches_evenly_and_cover_the_rest() {
+        let conn = big();
+        let common = search_window(&conn, "\"common\"").unwrap();
+        // The newest 10,000 (2001..=12000), in halves of 5,000.
+        assert_eq!(common.ranges(2), vec![(7_001, i64::MAX), (2_001, 7_000)]);
+        let rare = search_window(&conn, "\"rare\"").unwrap();
+        assert_eq!(rare.ranges(1), vec![(i64::MIN, i64::MAX)]);
+        assert_eq!(
+            rare.ranges(3),
+            vec![(10_008, i64::MAX), (5_008, 10_007), (i64::MIN, 5_007)]
+        );
+        // Never more parts than matches.
+        assert_eq!(rare.ranges(8).len(), 3);
     }
 
     #[test]
@@ -699,5 +830,44 @@ mod tests {
         assert!(ids.iter().all(|&i| i >= 2_000 && i % 10 == 0), "{ids:?}");
         ids.dedup();
         assert_eq!(ids.len(), 100);
+    }
+
+    /// Ranking in parts and merging gives exactly the page the single
+    /// statement gives: the same posts, order, ranks and snippets.
+    #[test]
+    fn ranking_in_parts_equals_ranking_at_once() {
+        let conn = big();
+        let span = rowid_span(&conn).unwrap();
+        let df = |p: &str| document_frequency(&conn, p, span).unwrap();
+        let cases: [(&str, Vec<i64>); 4] = [
+            ("\"common\"", vec![df("\"common\"")]),
+            ("\"tenth\"", vec![1_200]),
+            ("\"tenth\" OR \"filler\"", vec![1_200, df("\"filler\"")]),
+            ("\"common\" AND \"tenth\"", vec![df("\"common\""), 1_200]),
+        ];
+        for (expr, dfs) in &cases {
+            let window = search_window(&conn, expr).unwrap();
+            let floor = window.floor().unwrap_or(i64::MIN);
+            for (limit, offset) in [(20, 0), (20, 990), (100, 4_990), (20, 9_995)] {
+                let once = search(&conn, expr, dfs, floor, limit, offset).unwrap();
+                for parts in 1..=3 {
+                    let ranked = window
+                        .ranges(parts)
+                        .into_iter()
+                        .map(|range| {
+                            rank_range(&conn, expr, dfs, range, offset + u64::from(limit)).unwrap()
+                        })
+                        .collect();
+                    let page = merge_ranked(ranked, limit, offset);
+                    let split = hits_for(&conn, expr, &page).unwrap();
+                    let key = |h: &Hit| (h.post.id.clone(), h.rank.to_bits(), h.snippet.clone());
+                    assert_eq!(
+                        once.iter().map(key).collect::<Vec<_>>(),
+                        split.iter().map(key).collect::<Vec<_>>(),
+                        "{expr} limit {limit} offset {offset} in {parts} parts"
+                    );
+                }
+            }
+        }
     }
 }

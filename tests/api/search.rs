@@ -331,3 +331,58 @@ async fn many_wide_prefixes_still_search() {
     let q: Vec<String> = prefixes.iter().map(|p| format!("{p}*")).collect();
     assert_eq!(titles(&app, &q.join(" ")).await, vec!["Wide"]);
 }
+
+/// A search with 2,000 or more matches to rank is ranked in parts on
+/// several read connections at once (`database.search_parallelism`), and
+/// the parts' best are merged: every page equals ranking in one statement.
+#[rocket::async_test]
+async fn searches_ranked_in_parts_answer_as_ranked_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::support::test_config(dir.path());
+    // `folio seed` runs its own runtime, so not on this one's thread.
+    let seed_config = config.clone();
+    std::thread::spawn(move || folio::cli::seed(&seed_config, 3, 2_500, 100))
+        .join()
+        .unwrap()
+        .unwrap();
+    let queries = [
+        "/api/search?q=folio",
+        "/api/search?q=folio&limit=7&page=50",
+        "/api/search?q=folio&limit=100&page=25",
+        "/api/search?q=rust%20folio&limit=50&page=3",
+        "/api/search?q=centum%20OR%20cache&limit=20&page=9",
+        "/api/search?q=ru*&limit=20&page=2",
+        "/api/search?q=centum",
+    ];
+    let mut answers = Vec::new();
+    for parts in [1, 3] {
+        let data_dir = config.data_dir.clone();
+        let app = TestApp::with(|c| {
+            c.data_dir = data_dir;
+            c.database.search_parallelism = parts;
+        })
+        .await;
+        let mut bodies = Vec::new();
+        for q in queries {
+            // Background work reads too: the fewest of three is the search's.
+            let mut reads = u64::MAX;
+            let mut body = Value::Null;
+            for _ in 0..3 {
+                let before = app.ctx().db.reads();
+                let (status, answer) = app.get_as(q, None).await;
+                assert_eq!(status, Status::Ok, "{q}: {answer}");
+                reads = reads.min(app.ctx().db.reads() - before);
+                body = answer;
+            }
+            let matches = body["pagination"]["total"].as_u64().unwrap();
+            // One read; or, in parts, one to plan, one per part, one for the page.
+            let split = parts > 1 && matches >= 2_000;
+            assert_eq!(reads, if split { 5 } else { 1 }, "{q} in {parts} parts");
+            bodies.push(body);
+        }
+        assert!(bodies[0]["pagination"]["total"].as_u64().unwrap() == 2_500);
+        assert_eq!(bodies[2]["results"].as_array().unwrap().len(), 100);
+        answers.push(bodies);
+    }
+    assert_eq!(answers[0], answers[1]);
+}
