@@ -380,6 +380,31 @@ mod tests {
     use super::*;
     use rusqlite::StatementStatus;
 
+    /// The bundled SQLite is built with `.cargo/config.toml`'s flags: each
+    /// connection's page cache is its own (no global mutex on every page
+    /// fetch, which serialised parallel readers), and allocations keep no
+    /// statistics behind a global mutex.
+    #[test]
+    fn sqlite_is_built_for_parallel_readers() {
+        let conn = Connection::open_in_memory().unwrap();
+        let options: Vec<String> = conn
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
+
     /// A cached statement with a bound `LIMIT` and `OFFSET`, over a table
     /// with `sqlite_stat4` samples, runs again without being re-prepared.
     #[test]
