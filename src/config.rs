@@ -375,7 +375,8 @@ pub struct DatabaseConfig {
     /// Connections in the read pool.
     pub read_pool_size: u32,
     /// How many read connections one large search ranks on at once; 0 is
-    /// one per core, at most 4 (never more than `read_pool_size`).
+    /// twice the cores, at most half of `read_pool_size` (never more than
+    /// `read_pool_size`).
     pub search_parallelism: u32,
     pub synchronous: Synchronous,
     /// How long a connection waits on a lock before giving up.

@@ -101,8 +101,8 @@ pub const MAX_EXPANSION: usize = 32;
 /// (one per phrase) stays far below SQLite's limit of 1,000.
 pub const EXPANSION_BUDGET: usize = 224;
 
-/// From this many ranked matches on, a search ranks them in parts, one per
-/// core (`Ctx::search_parts`), on as many pooled connections at once: a
+/// From this many ranked matches on, a search ranks them in parts
+/// (`Ctx::search_parts`), on as many pooled connections at once: a
 /// term in 1 % of 1M posts ranks ~9,000 of them, 30 ms on one core. Below
 /// it, one statement on one connection ranks them and reads the page.
 pub const PARALLEL_FROM: usize = 2_000;
