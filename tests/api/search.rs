@@ -364,20 +364,25 @@ async fn searches_ranked_in_parts_answer_as_ranked_at_once() {
         .await;
         let mut bodies = Vec::new();
         for q in queries {
-            // Background work reads too: the fewest of three is the search's.
-            let mut reads = u64::MAX;
-            let mut body = Value::Null;
-            for _ in 0..3 {
-                let before = app.ctx().db.reads();
-                let (status, answer) = app.get_as(q, None).await;
-                assert_eq!(status, Status::Ok, "{q}: {answer}");
-                reads = reads.min(app.ctx().db.reads() - before);
-                body = answer;
-            }
-            let matches = body["pagination"]["total"].as_u64().unwrap();
+            let (status, body) = app.get_as(q, None).await;
+            assert_eq!(status, Status::Ok, "{q}: {body}");
             // One read; or, in parts, one to plan, one per part, one for the page.
-            let split = parts > 1 && matches >= 2_000;
-            assert_eq!(reads, if split { 5 } else { 1 }, "{q} in {parts} parts");
+            let split = parts > 1 && body["pagination"]["total"].as_u64().unwrap() >= 2_000;
+            let expected = if split { 5 } else { 1 };
+            // Background work (the webhook dispatcher, the event pump) reads
+            // too and can only add: the fewest reads over a few tries is the
+            // search's own.
+            let mut reads = u64::MAX;
+            for _ in 0..20 {
+                let before = app.ctx().db.reads();
+                let (again, answer) = app.get_as(q, None).await;
+                assert_eq!((again, &answer), (Status::Ok, &body), "{q}");
+                reads = reads.min(app.ctx().db.reads() - before);
+                if reads <= expected {
+                    break;
+                }
+            }
+            assert_eq!(reads, expected, "{q} in {parts} parts");
             bodies.push(body);
         }
         assert!(bodies[0]["pagination"]["total"].as_u64().unwrap() == 2_500);
