@@ -445,7 +445,9 @@ pub fn tokens_with_prefix(
 
 /// Ranked hits (title weighs 10× content) among rowids ≥ `floor`; `dfs`
 /// holds the document frequency of each phrase of `expr` (see
-/// [`super::rank`]).
+/// [`super::rank`]). Ranks on rowids alone first; only the page's rows then
+/// get their posts and snippets (a snippet for every match is what makes a
+/// common term slow).
 pub fn search(
     conn: &Connection,
     expr: &str,
@@ -454,44 +456,14 @@ pub fn search(
     limit: u32,
     offset: u64,
 ) -> ApiResult<Vec<Hit>> {
-    // Rank first, on rowids alone; only the page's rows then get their
-    // snippet and joined columns (a snippet for every match is what makes a
-    // common term slow). CROSS JOIN fixes the join order: left to itself the
-    // planner may scan every match of the expression as the outer loop and
-    // look each one up in `top`, which at 1M posts costs half a second.
-    let df_args: String = (0..dfs.len()).map(|i| format!(", ?{}", i + 5)).collect();
-    let sql = format!(
-        "WITH top AS (
-            SELECT posts_fts.rowid AS rid, folio_rank(posts_fts, d.sz{df_args}) AS score
-            FROM posts_fts CROSS JOIN posts_fts_docsize d ON d.id = posts_fts.rowid
-            WHERE posts_fts MATCH ?1 AND posts_fts.rowid >= ?2
-            ORDER BY score, rid DESC LIMIT ?3 OFFSET ?4)
-         SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
-            p.published, p.published_at, p.created_at, p.updated_at,
-            -top.score,
-            snippet(posts_fts, -1, '{MARK_OPEN}', '{MARK_CLOSE}', '…', 16)
-         FROM top
-         CROSS JOIN posts_fts ON posts_fts.rowid = top.rid AND posts_fts MATCH ?1
-         CROSS JOIN posts p ON p.rowid = top.rid
-         CROSS JOIN users u ON u.id = p.author_id
-         ORDER BY top.score, top.rid DESC"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut args: Vec<SqlValue> = vec![
-        SqlValue::Text(expr.to_string()),
-        SqlValue::Integer(floor),
-        SqlValue::Integer(i64::from(limit)),
-        SqlValue::Integer(offset.min(i64::MAX as u64) as i64),
-    ];
-    args.extend(dfs.iter().map(|&df| SqlValue::Integer(df)));
-    let rows = stmt.query_map(params_from_iter(args), |r| {
-        Ok(Hit {
-            post: from_row(r)?,
-            rank: r.get(10)?,
-            snippet: r.get(11)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let ranked = rank_range(
+        conn,
+        expr,
+        dfs,
+        (floor, i64::MAX),
+        offset.saturating_add(u64::from(limit)),
+    )?;
+    hits_for(conn, expr, &merge_ranked(vec![ranked], limit, offset))
 }
 
 /// The best `take` of the matches with rowids in `lo..=hi`, as (rowid,
@@ -536,6 +508,9 @@ pub fn merge_ranked(parts: Vec<Vec<(i64, f64)>>, limit: u32, offset: u64) -> Vec
 
 /// The hits for ranked (rowid, score) pairs, in their order, with their
 /// posts and snippets. A post deleted since it was ranked is left out.
+/// One lookup per row, by rowid: joined to the ranked page instead, the
+/// planner may scan every match of the expression as the outer loop (half
+/// a second at 1M posts).
 pub fn hits_for(conn: &Connection, expr: &str, ranked: &[(i64, f64)]) -> ApiResult<Vec<Hit>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
@@ -832,8 +807,8 @@ mod tests {
         assert_eq!(ids.len(), 100);
     }
 
-    /// Ranking in parts and merging gives exactly the page the single
-    /// statement gives: the same posts, order, ranks and snippets.
+    /// Ranking in parts and merging gives exactly the page ranking in one
+    /// part gives: the same posts, order, ranks and snippets.
     #[test]
     fn ranking_in_parts_equals_ranking_at_once() {
         let conn = big();
