@@ -88,7 +88,7 @@ pub async fn build(config: Config) -> Result<Rocket<Build>, BuildError> {
 }
 
 fn assemble(ctx: Ctx) -> Rocket<Build> {
-    let shutdown_ctx = ctx.clone();
+    let grace = ctx.config.server.shutdown_grace_seconds;
     let graphql_playground = ctx.config.graphql.playground;
     let schema = graphql::build_schema(&ctx.config.graphql);
     let tasks_ctx = ctx.clone();
@@ -121,16 +121,15 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
                 spawn_maintenance(tasks_ctx, rocket.shutdown());
             })
         }))
-        .attach(AdHoc::on_shutdown("close database", move |_| {
+        // Rocket runs shutdown fairings as soon as shutdown begins, while
+        // requests are still in flight; `folio serve` closes the database
+        // only after they are answered.
+        .attach(AdHoc::on_shutdown("shutdown log", move |_| {
             Box::pin(async move {
-                tracing::info!("shutting down: closing the database");
-                let db = shutdown_ctx.db.clone();
-                if tokio::task::spawn_blocking(move || db.close())
-                    .await
-                    .is_err()
-                {
-                    tracing::error!("closing the database failed");
-                }
+                tracing::info!(
+                    grace_seconds = grace,
+                    "shutting down: finishing the requests in flight"
+                );
             })
         }))
         .mount("/", health::routes())

@@ -54,9 +54,21 @@ pub fn serve(config: Config) -> Result<(), CliError> {
         .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))?;
     let result = runtime.block_on(async move {
         let rocket = crate::app::build(config).await?;
-        rocket
-            .launch()
-            .await
+        let db = rocket.state::<crate::ctx::Ctx>().map(|ctx| ctx.db.clone());
+        // Returns once every connection has closed, or was cut off after the
+        // grace period: requests in flight at SIGTERM have been answered.
+        let served = rocket.launch().await;
+        if let Some(db) = db {
+            tracing::info!("closing the database");
+            // The writer finishes what is queued, then checkpoints the WAL.
+            if tokio::task::spawn_blocking(move || db.close())
+                .await
+                .is_err()
+            {
+                tracing::error!("closing the database failed");
+            }
+        }
+        served
             .map(drop)
             .map_err(|e| CliError::msg(format!("server failed: {e}")))
     });
