@@ -56,7 +56,8 @@ pub fn serve(config: Config) -> Result<(), CliError> {
         let rocket = crate::app::build(config).await?;
         let db = rocket.state::<crate::ctx::Ctx>().map(|ctx| ctx.db.clone());
         // Returns once every connection has closed, or was cut off after the
-        // grace period: requests in flight at SIGTERM have been answered.
+        // grace period: requests in flight at SIGTERM have been answered
+        // unless they outran it (their writes then fail, and are not kept).
         let served = rocket.launch().await;
         if let Some(db) = db {
             tracing::info!("closing the database");

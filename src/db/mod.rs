@@ -369,7 +369,8 @@ impl Db {
         .await
     }
 
-    /// Stops the writer after the queued jobs, and optimises the database.
+    /// Stops the writer after the queued jobs, refreshes the planner's
+    /// statistics and checkpoints the WAL into the database file.
     pub fn close(&self) {
         self.inner.writer.shutdown();
     }

@@ -108,7 +108,7 @@ pub const EXPANSION_BUDGET: usize = 224;
 pub const PARALLEL_FROM: usize = 2_000;
 
 /// How many of a split search's page of `len` hits one read fetches: the
-/// page in `parts` reads, but none of fewer than four hits, so that each
+/// page in at most `parts` reads, none of fewer than four hits, so that each
 /// read's own cost (the hop to a pooled connection) stays small beside it.
 pub fn page_chunk(len: usize, parts: usize) -> usize {
     len.div_ceil(parts.max(1)).max(4)
