@@ -378,6 +378,9 @@ pub struct DatabaseConfig {
     /// twice the cores, at most half of `read_pool_size` (never more than
     /// `read_pool_size`).
     pub search_parallelism: u32,
+    /// MiB of the database file the read connections memory-map (0: none,
+    /// every page is read with `pread`); at most [`MAX_MMAP_MIB`].
+    pub mmap_mib: u32,
     pub synchronous: Synchronous,
     /// How long a connection waits on a lock before giving up.
     pub busy_timeout_ms: u64,
@@ -385,12 +388,17 @@ pub struct DatabaseConfig {
     pub checkpoint_interval_seconds: u64,
 }
 
+/// The most `database.mmap_mib` can be: the bundled SQLite's
+/// `SQLITE_MAX_MMAP_SIZE` (0x7fff0000 bytes), rounded down to whole MiB.
+pub const MAX_MMAP_MIB: u32 = 2047;
+
 impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
             path: None,
             read_pool_size: 8,
             search_parallelism: 0,
+            mmap_mib: 0,
             synchronous: Synchronous::Full,
             busy_timeout_ms: 5000,
             checkpoint_interval_seconds: 30,
@@ -461,6 +469,12 @@ impl Config {
         }
         if self.server.body_limit == 0 {
             problems.push("  - key `server.body_limit`: must be at least 1 byte".to_string());
+        }
+        if self.database.mmap_mib > MAX_MMAP_MIB {
+            problems.push(format!(
+                "  - key `database.mmap_mib`: {} is more than SQLite maps ({MAX_MMAP_MIB} MiB at most)",
+                self.database.mmap_mib
+            ));
         }
         if self.database.read_pool_size == 0 {
             problems.push("  - key `database.read_pool_size`: must be at least 1".to_string());

@@ -118,6 +118,15 @@ fn bad_values_are_refused() {
         Ok(())
     });
     Jail::expect_with(|jail| {
+        jail.set_env("FOLIO_DATABASE__MMAP_MIB", "4096");
+        let err = Config::load(&Source::Default).unwrap_err().to_string();
+        assert!(err.contains("database.mmap_mib"), "{err}");
+        jail.set_env("FOLIO_DATABASE__MMAP_MIB", "2047");
+        let config = Config::load(&Source::Default).map_err(|e| e.to_string())?;
+        assert_eq!(config.database.mmap_mib, 2047);
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
         jail.set_env("FOLIO_LOG__LEVEL", "[[[");
         let err = Config::load(&Source::Default).unwrap_err().to_string();
         assert!(err.contains("log.level"), "{err}");

@@ -55,6 +55,8 @@ pub struct DbOptions {
     pub synchronous: Synchronous,
     pub busy_timeout: Duration,
     pub read_pool_size: u32,
+    /// Bytes of the file each read connection memory-maps (`mmap_size`).
+    pub read_mmap_bytes: u64,
 }
 
 impl DbOptions {
@@ -63,6 +65,7 @@ impl DbOptions {
             synchronous: config.database.synchronous,
             busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
             read_pool_size: config.database.read_pool_size.max(1),
+            read_mmap_bytes: u64::from(config.database.mmap_mib) << 20,
         }
     }
 }
@@ -223,7 +226,13 @@ impl Db {
             .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(move |c| {
                 apply_pragmas(c, &init_opts)?;
-                c.execute_batch("PRAGMA query_only = ON;")
+                // Pages then come straight from the OS page cache instead of
+                // a `pread` copy each (a fifth of a large search's CPU at 1M
+                // posts); the writer keeps writing through `pwrite`.
+                c.execute_batch(&format!(
+                    "PRAGMA mmap_size = {}; PRAGMA query_only = ON;",
+                    init_opts.read_mmap_bytes
+                ))
             });
         let pool = r2d2::Pool::builder()
             .max_size(opts.read_pool_size)
@@ -408,6 +417,24 @@ mod tests {
 
     /// A cached statement with a bound `LIMIT` and `OFFSET`, over a table
     /// with `sqlite_stat4` samples, runs again without being re-prepared.
+    /// `database.mmap_mib` maps that much of the file on every read
+    /// connection, and only there; by default nothing is mapped.
+    #[test]
+    fn read_connections_map_what_the_config_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let mmap = |c: &Connection| -> ApiResult<i64> {
+            Ok(c.query_row("PRAGMA mmap_size", [], |r| r.get(0))?)
+        };
+        let mut config = Config::default();
+        let db = Db::open(&dir.path().join("a.db"), DbOptions::from_config(&config)).unwrap();
+        assert_eq!(db.read_blocking(mmap).unwrap(), 0);
+        config.database.mmap_mib = 64;
+        let db = Db::open(&dir.path().join("b.db"), DbOptions::from_config(&config)).unwrap();
+        assert_eq!(db.read_blocking(mmap).unwrap(), 64 << 20);
+        let writer = open_connection(&dir.path().join("b.db"), &DbOptions::from_config(&config));
+        assert_eq!(mmap(&writer.unwrap()).unwrap(), 0);
+    }
+
     #[test]
     fn bound_values_do_not_reprepare_statements() {
         let dir = tempfile::tempdir().unwrap();
