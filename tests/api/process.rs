@@ -100,33 +100,42 @@ fn migrate_status_and_apply() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
 }
 
-#[test]
-fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
+/// POSTs `body` (JSON) to `path` with the extra header lines `headers`,
+/// sending SIGTERM to the server while the request is in flight (its body
+/// half sent), then the rest; the raw answer.
+fn post_across_sigterm(server: &Server, path: &str, headers: &str, body: &str) -> String {
     use std::io::{Read, Write};
     use std::time::Duration;
 
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&dir.path().join("data"));
-    let body = r#"{"identity": "nobody", "password": "Whatever-123"}"#;
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     write!(
         stream,
-        "POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
         body.len(),
         &body[..10]
     )
     .unwrap();
     stream.flush().unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    // The request is in flight (its body half sent) when SIGTERM arrives.
     server.signal("TERM");
     std::thread::sleep(Duration::from_millis(500));
     stream.write_all(&body.as_bytes()[10..]).unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("data"));
+    let body = r#"{"identity": "nobody", "password": "Whatever-123"}"#;
+    let answer = post_across_sigterm(&server, "/api/auth/login", "", body);
     assert!(
         answer.starts_with("HTTP/1.1 401"),
         "the in-flight request completed: {answer}"
@@ -145,7 +154,6 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
 /// fairings as soon as shutdown begins, so closing there answered it 500).
 #[test]
 fn sigterm_answers_an_in_flight_write_and_keeps_it() {
-    use std::io::{Read, Write};
     use std::time::Duration;
 
     let dir = tempfile::tempdir().unwrap();
@@ -168,24 +176,8 @@ fn sigterm_answers_an_in_flight_write_and_keeps_it() {
         .unwrap();
     let token = crate::support::token_of(&session);
     let body = r#"{"title": "Written during shutdown", "content": "Kept.", "published": true}"#;
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        stream,
-        "POST /api/posts HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-        body.len(),
-        &body[..10]
-    )
-    .unwrap();
-    stream.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    server.signal("TERM");
-    std::thread::sleep(Duration::from_millis(500));
-    stream.write_all(&body.as_bytes()[10..]).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    let answer = post_across_sigterm(&server, "/api/posts", &auth, body);
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     let json = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
     let id = serde_json::from_str::<serde_json::Value>(json).expect(json)["post"]["id"]
