@@ -227,8 +227,8 @@ impl Db {
             .with_init(move |c| {
                 apply_pragmas(c, &init_opts)?;
                 // Pages then come straight from the OS page cache instead of
-                // a `pread` copy each (a fifth of a large search's CPU at 1M
-                // posts); the writer keeps writing through `pwrite`.
+                // a `pread` copy each (about a quarter of a large search's
+                // CPU at 1M posts); the writer keeps writing through `pwrite`.
                 c.execute_batch(&format!(
                     "PRAGMA mmap_size = {}; PRAGMA query_only = ON;",
                     init_opts.read_mmap_bytes
@@ -415,8 +415,6 @@ mod tests {
         );
     }
 
-    /// A cached statement with a bound `LIMIT` and `OFFSET`, over a table
-    /// with `sqlite_stat4` samples, runs again without being re-prepared.
     /// `database.mmap_mib` maps that much of the file on every read
     /// connection, and only there; by default nothing is mapped.
     #[test]
@@ -435,6 +433,8 @@ mod tests {
         assert_eq!(mmap(&writer.unwrap()).unwrap(), 0);
     }
 
+    /// A cached statement with a bound `LIMIT` and `OFFSET`, over a table
+    /// with `sqlite_stat4` samples, runs again without being re-prepared.
     #[test]
     fn bound_values_do_not_reprepare_statements() {
         let dir = tempfile::tempdir().unwrap();
