@@ -271,6 +271,7 @@ pub async fn render(ctx: &Ctx) -> String {
     let (in_use, idle) = ctx.db.pool_state();
     let _ = writeln!(out, "# HELP folio_db_read_connections Read-pool connections by state.\n# TYPE folio_db_read_connections gauge");
     let _ = writeln!(out, "folio_db_read_connections{{state=\"in_use\"}} {in_use}\nfolio_db_read_connections{{state=\"idle\"}} {idle}");
+    let _ = writeln!(out, "# HELP folio_db_reads_queued Reads waiting for a reader thread (one per read connection).\n# TYPE folio_db_reads_queued gauge\nfolio_db_reads_queued {}", ctx.db.reads_queued());
     let w = ctx.db.writer_stats();
     let _ = writeln!(out, "# HELP folio_db_write_transactions_total Committed write batches (group commits).\n# TYPE folio_db_write_transactions_total counter");
     let _ = writeln!(

@@ -318,11 +318,16 @@ impl Db {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: ReadJob = Box::new(move |pool| {
+            // Its request is gone (the client hung up while the read was
+            // queued): nobody to answer, so no work to do.
+            if reply.is_closed() {
+                return;
+            }
             let result = match pool.get() {
                 Ok(conn) => f(&conn),
                 Err(e) => Err(ApiError::internal(e)),
             };
-            // The caller may have gone (a dropped request): nobody to answer.
+            // The caller may have gone meanwhile: nobody to answer.
             let _ = reply.send(result);
         });
         self.inner
@@ -399,6 +404,11 @@ impl Db {
     /// Refreshes the query planner's statistics ([`stats::refresh`]).
     pub async fn optimize(&self) -> ApiResult<()> {
         self.inner.writer.maintenance(stats::refresh).await
+    }
+
+    /// Reads waiting for a reader thread.
+    pub fn reads_queued(&self) -> usize {
+        self.inner.readers.len()
     }
 
     /// Read-pool connections (in use, idle).
@@ -531,6 +541,56 @@ mod tests {
         });
         let got = futures::future::try_join_all(reads).await.unwrap();
         assert_eq!(got, (0..20).collect::<Vec<_>>());
+    }
+
+    /// A read queued behind a busy reader and dropped by its caller (a
+    /// client that hung up) never runs; the queue length is what
+    /// `folio_db_reads_queued` exports.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_whose_caller_is_gone_does_not_run() {
+        let (_dir, db) = pool_of(1);
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let busy = tokio::spawn({
+            let db = db.clone();
+            async move {
+                db.read(move |_| {
+                    let _ = started_tx.send(());
+                    let _ = released.recv_timeout(Duration::from_secs(10));
+                    Ok(())
+                })
+                .await
+            }
+        });
+        started.recv_timeout(Duration::from_secs(10)).unwrap();
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = ran.clone();
+        let dropped = tokio::spawn({
+            let db = db.clone();
+            async move {
+                db.read(move |_| {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    Ok(())
+                })
+                .await
+            }
+        });
+        for _ in 0..1000 {
+            if db.reads_queued() == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(db.reads_queued(), 1);
+        dropped.abort();
+        assert!(dropped.await.unwrap_err().is_cancelled());
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        // The reader has taken the dropped read off the queue by the time a
+        // later read is answered.
+        db.read(|_| Ok(())).await.unwrap();
+        assert_eq!(db.reads_queued(), 0);
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     /// A cached statement with a bound `LIMIT` and `OFFSET`, over a table
