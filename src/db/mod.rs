@@ -575,10 +575,8 @@ mod tests {
                 .await
             }
         });
-        for _ in 0..1000 {
-            if db.reads_queued() == 1 {
-                break;
-            }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while db.reads_queued() == 0 && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         assert_eq!(db.reads_queued(), 1);
