@@ -174,7 +174,7 @@ async fn metrics_names_and_labels_after_a_few_requests() {
         "folio_cache_hits_total{cache=\"feed\"}",
         "folio_cache_entries{cache=\"posts\"}",
         "folio_db_read_connections{state=\"in_use\"}",
-        "folio_db_reads_queued 0",
+        "\n# TYPE folio_db_reads_queued gauge\nfolio_db_reads_queued ",
         "folio_db_write_transactions_total",
         "folio_events_pending 0",
         "folio_webhook_deliveries{outcome=\"failed\"} 0",
