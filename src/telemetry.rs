@@ -241,10 +241,19 @@ impl Fairing for RequestLog {
         let status = res.status().code;
         let ctx = req.rocket().state::<crate::ctx::Ctx>();
         let duration_ms = meta.started.elapsed().as_secs_f64() * 1000.0;
+        let (mut method, mut path) = (req.method(), req.uri().path().as_str());
+        // A rate-limited request was rewritten to the rejection route: log
+        // what the client asked for.
+        if path == crate::auth::ratelimit::REJECT_PATH {
+            let original = req.local_cache(|| crate::auth::ratelimit::OriginalTarget(None));
+            if let Some((m, p)) = &original.0 {
+                (method, path) = (*m, p.as_str());
+            }
+        }
         tracing::info!(
             target: "folio::request",
-            method = %req.method(),
-            path = %req.uri().path(),
+            method = %method,
+            path = %path,
             route = %route,
             status,
             duration_ms = (duration_ms * 1000.0).round() / 1000.0,

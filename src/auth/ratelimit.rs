@@ -177,7 +177,12 @@ const AUTH_PATHS: &[&str] = &[
     "/api/admin/setup",
 ];
 
-const REJECT_PATH: &str = "/__folio/rate-limited";
+pub const REJECT_PATH: &str = "/__folio/rate-limited";
+
+/// Where a rejected request was sent before it was rewritten to
+/// [`REJECT_PATH`], so the request log names the method and path the client
+/// used.
+pub struct OriginalTarget(pub Option<(Method, String)>);
 
 /// The decision that applied to this request, for the response fields.
 struct Applied(Option<Decision>);
@@ -235,6 +240,8 @@ impl Fairing for RateLimitFairing {
                     retry_after: decision.retry_after,
                 },
             );
+            let method = req.method();
+            req.local_cache(|| OriginalTarget(Some((method, path))));
             req.set_method(Method::Get);
             req.set_uri(Origin::parse(REJECT_PATH).unwrap_or(Origin::ROOT));
         }

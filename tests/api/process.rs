@@ -366,3 +366,37 @@ fn admin_from_environment_at_startup() {
     let body: serde_json::Value = res.json().unwrap();
     assert_eq!(body["user"]["role"], "admin");
 }
+
+#[test]
+fn a_rate_limited_request_is_logged_with_the_method_and_path_it_was_sent_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&dir.path().join("data"), |cmd| {
+        cmd.env("FOLIO_RATE_LIMIT__DEFAULT_REQUESTS", "2");
+    });
+    let client = reqwest::blocking::Client::new();
+    let statuses: Vec<u16> = (0..3)
+        .map(|_| {
+            let res = client.get(server.url("/api/posts?limit=1")).send().unwrap();
+            res.status().as_u16()
+        })
+        .collect();
+    assert_eq!(statuses, [200, 200, 429]);
+    let post = client
+        .post(server.url("/api/posts"))
+        .json(&serde_json::json!({"title": "t", "content": "c"}))
+        .send()
+        .unwrap();
+    assert_eq!(post.status().as_u16(), 429);
+    let log = server.log_with("\"method\":\"POST\"");
+    let rejected: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| l.contains("\"status\":429"))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rejected.len(), 2, "{log}");
+    assert_eq!(rejected[0]["method"], "GET");
+    assert_eq!(rejected[0]["path"], "/api/posts");
+    assert_eq!(rejected[1]["method"], "POST");
+    assert_eq!(rejected[1]["path"], "/api/posts");
+    assert_eq!(rejected[1]["route"], "/__folio/rate-limited");
+}
