@@ -158,7 +158,21 @@ pub async fn login(
     password: String,
     meta: ClientMeta,
 ) -> ApiResult<Session> {
-    let key = format!("login:{}", identity.trim().to_lowercase());
+    let ident = identity.trim().to_string();
+    let found = if ident.is_empty() || ident.len() > 254 {
+        None
+    } else {
+        let ident = ident.clone();
+        ctx.db
+            .read(move |c| users_repo::credentials(c, &ident))
+            .await?
+    };
+    // Failures count per account, whichever of its email or username the
+    // caller tried; an identity that names no account counts on its own.
+    let key = match &found {
+        Some((u, _)) => format!("login:user:{}", u.id),
+        None => format!("login:identity:{}", ident.to_lowercase()),
+    };
     if ctx.limits.enabled {
         let d = ctx.limits.failed_login.peek(&key);
         if !d.allowed {
@@ -168,14 +182,6 @@ pub async fn login(
             });
         }
     }
-    let ident = identity.trim().to_string();
-    let found = if ident.is_empty() || ident.len() > 254 {
-        None
-    } else {
-        ctx.db
-            .read(move |c| users_repo::credentials(c, &ident))
-            .await?
-    };
     let (user, hash) = match found {
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),
