@@ -296,7 +296,8 @@ impl<'r> Responder<'r, 'static> for ApiError {
         if matches!(self, ApiError::Internal(_)) {
             log_internal(&self, id);
         }
-        let body = if req.uri().path().as_str().starts_with("/graphql") {
+        let (_, path) = crate::auth::ratelimit::sent_target(req);
+        let body = if path.starts_with("/graphql") {
             self.graphql_body(id).to_string()
         } else {
             self.body(id).to_string()

@@ -241,15 +241,8 @@ impl Fairing for RequestLog {
         let status = res.status().code;
         let ctx = req.rocket().state::<crate::ctx::Ctx>();
         let duration_ms = meta.started.elapsed().as_secs_f64() * 1000.0;
-        let (mut method, mut path) = (req.method(), req.uri().path().as_str());
-        // A rate-limited request was rewritten to the rejection route: log
-        // what the client asked for.
-        if path == crate::auth::ratelimit::REJECT_PATH {
-            let original = req.local_cache(|| crate::auth::ratelimit::OriginalTarget(None));
-            if let Some((m, p)) = &original.0 {
-                (method, path) = (*m, p.as_str());
-            }
-        }
+        // What the client asked for, also when a rate limit rewrote it.
+        let (method, path) = crate::auth::ratelimit::sent_target(req);
         tracing::info!(
             target: "folio::request",
             method = %method,

@@ -184,6 +184,18 @@ pub const REJECT_PATH: &str = "/__folio/rate-limited";
 /// used.
 pub struct OriginalTarget(pub Option<(Method, String)>);
 
+/// The method and path the client sent: those of the request, unless it was
+/// rejected here and rewritten to [`REJECT_PATH`].
+pub fn sent_target<'r>(req: &'r Request<'_>) -> (Method, &'r str) {
+    let path = req.uri().path().as_str();
+    if path == REJECT_PATH {
+        if let Some((method, original)) = &req.local_cache(|| OriginalTarget(None)).0 {
+            return (*method, original.as_str());
+        }
+    }
+    (req.method(), path)
+}
+
 /// The decision that applied to this request, for the response fields.
 struct Applied(Option<Decision>);
 

@@ -383,6 +383,31 @@ async fn login_fields_count_against_the_auth_limit() {
 }
 
 #[rocket::async_test]
+async fn the_default_limit_answers_graphql_in_the_graphql_error_shape() {
+    let app = TestApp::with(|c| c.rate_limit.default_requests = 2).await;
+    for _ in 0..2 {
+        let (status, _) = app.gql(None, "{ __typename }", json!({})).await;
+        assert_eq!(status, Status::Ok);
+    }
+    let res = app
+        .client
+        .post("/graphql")
+        .header(ContentType::JSON)
+        .body(json!({"query": "{ __typename }"}).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::TooManyRequests);
+    assert!(res.headers().get_one("Retry-After").is_some());
+    let body: Value = serde_json::from_str(&res.into_string().await.unwrap()).unwrap();
+    assert_eq!(code(&body), "rate_limited", "{body}");
+    assert!(body["errors"][0]["message"].is_string(), "{body}");
+    // REST keeps its own shape.
+    let (status, body) = app.call(Method::Get, "/api/posts", None, None).await;
+    assert_eq!(status, Status::TooManyRequests);
+    assert_eq!(body["code"], "rate_limited", "{body}");
+}
+
+#[rocket::async_test]
 async fn dataloader_keeps_the_query_count_constant() {
     let app = TestApp::new().await;
     let admin = app.admin_token("root").await;
