@@ -12,6 +12,7 @@ use crate::auth::{apikeys, Principal};
 use crate::ctx::Ctx;
 use crate::error::ApiResult;
 use crate::http::body::JsonBody;
+use crate::http::etag::Created;
 use crate::http::request::Browser;
 
 #[derive(Deserialize)]
@@ -28,11 +29,14 @@ async fn setup(
     meta: ClientMeta,
     browser: Browser,
     jar: &CookieJar<'_>,
-) -> ApiResult<(Status, Value)> {
+) -> ApiResult<Created> {
     let body = body.into_inner();
     let account: NewAccount = body.account.into();
     let s = service::setup_admin(ctx, &body.token, account, meta).await?;
-    Ok((Status::Created, session_json(s, browser, jar, ctx)))
+    Ok(Created {
+        location: format!("/api/users/{}", s.user.id),
+        body: session_json(s, browser, jar, ctx).to_string(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -79,9 +83,12 @@ fn config(ctx: &State<Ctx>, who: Principal) -> ApiResult<Value> {
 }
 
 #[post("/backup")]
-async fn backup(ctx: &State<Ctx>, who: Principal) -> ApiResult<(Status, Value)> {
+async fn backup(ctx: &State<Ctx>, who: Principal) -> ApiResult<Created> {
     let info = super::service::backup(ctx, &who).await?;
-    Ok((Status::Created, json!(info)))
+    Ok(Created {
+        location: format!("/api/admin/backups/{}", info.name),
+        body: json!(info).to_string(),
+    })
 }
 
 #[get("/backups")]

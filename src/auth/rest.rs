@@ -10,6 +10,7 @@ use super::service::{self, ClientMeta, NewAccount, Session};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, AuthFailure};
 use crate::http::body::{JsonBody, OptionalJsonBody};
+use crate::http::etag::Created;
 use crate::http::request::Browser;
 
 pub const REFRESH_COOKIE: &str = "folio_refresh";
@@ -96,9 +97,12 @@ async fn register(
     meta: ClientMeta,
     browser: Browser,
     jar: &CookieJar<'_>,
-) -> ApiResult<(Status, Value)> {
+) -> ApiResult<Created> {
     let s = service::register(ctx, body.into_inner().into(), meta).await?;
-    Ok((Status::Created, session_json(s, browser, jar, ctx)))
+    Ok(Created {
+        location: format!("/api/users/{}", s.user.id),
+        body: session_json(s, browser, jar, ctx).to_string(),
+    })
 }
 
 #[post("/login", data = "<body>")]

@@ -10,6 +10,7 @@ use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::error::ApiResult;
 use crate::http::body::JsonBody;
+use crate::http::etag::Created;
 use crate::http::list::Page;
 
 #[derive(Deserialize)]
@@ -24,13 +25,13 @@ async fn create(
     ctx: &State<Ctx>,
     who: Principal,
     body: JsonBody<CreateBody>,
-) -> ApiResult<(Status, Value)> {
+) -> ApiResult<Created> {
     let b = body.into_inner();
     let (hook, secret) = webhooks::create(ctx, &who, &b.url, &b.events, b.secret).await?;
-    Ok((
-        Status::Created,
-        json!({"webhook": webhook_json(&hook), "secret": secret}),
-    ))
+    Ok(Created {
+        location: format!("/api/admin/webhooks/{}", hook.id),
+        body: json!({"webhook": webhook_json(&hook), "secret": secret}).to_string(),
+    })
 }
 
 #[get("/webhooks")]

@@ -295,3 +295,73 @@ fn seeding_a_large_batch_commits_with_its_search_index() {
     assert_eq!(indexed, published);
     assert!(published > 0);
 }
+
+#[rocket::async_test]
+async fn every_201_names_the_new_resource_in_location() {
+    let app = TestApp::new().await;
+    let location = |res: &rocket::local::asynchronous::LocalResponse<'_>| {
+        assert_eq!(res.status(), Status::Created);
+        res.headers()
+            .get_one("Location")
+            .expect("a Location header")
+            .to_string()
+    };
+    let setup = app.ctx().setup.issue();
+    let res = app
+        .send(
+            Method::Post,
+            "/api/admin/setup",
+            None,
+            Some(&json!({"token": setup, "email": "boss@example.com", "username": "boss", "password": PASSWORD})),
+        )
+        .await;
+    let boss_at = location(&res);
+    let admin = res.into_json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = app
+        .send(
+            Method::Post,
+            "/api/auth/register",
+            None,
+            Some(
+                &json!({"email": "newbie@example.com", "username": "newbie", "password": PASSWORD}),
+            ),
+        )
+        .await;
+    let newbie_at = location(&res);
+    let res = app
+        .send(
+            Method::Post,
+            "/api/admin/webhooks",
+            Some(&admin),
+            Some(&json!({"url": "http://127.0.0.1:9/hook", "events": ["post.created"]})),
+        )
+        .await;
+    let hook_at = location(&res);
+    let res = app
+        .send(Method::Post, "/api/admin/backup", Some(&admin), None)
+        .await;
+    let backup_at = location(&res);
+    let res = app
+        .send(
+            Method::Post,
+            "/api/posts",
+            Some(&admin),
+            Some(&json!({"title": "t", "content": "c"})),
+        )
+        .await;
+    let post_at = location(&res);
+    for (path, prefix) in [
+        (&boss_at, "/api/users/"),
+        (&newbie_at, "/api/users/"),
+        (&hook_at, "/api/admin/webhooks/"),
+        (&backup_at, "/api/admin/backups/"),
+        (&post_at, "/api/posts/"),
+    ] {
+        assert!(path.starts_with(prefix), "{path}");
+        let res = app.send(Method::Get, path, Some(&admin), None).await;
+        assert_eq!(res.status(), Status::Ok, "GET {path}");
+    }
+}
