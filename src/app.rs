@@ -8,7 +8,7 @@ use rocket::figment::Figment;
 use rocket::shield::Shield;
 use rocket::{routes, Build, Rocket};
 
-use crate::auth::ratelimit::RateLimitFairing;
+use crate::auth::ratelimit::{CredentialCheck, RateLimitFairing};
 use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::db::{Db, DbError, DbOptions};
@@ -102,6 +102,7 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
         .attach(Shield::new())
         .attach(telemetry::RequestLog)
         .attach(RateLimitFairing)
+        .attach(CredentialCheck)
         .attach(SecurityHeaders)
         .attach(AdHoc::on_liftoff("startup log and tasks", move |rocket| {
             Box::pin(async move {

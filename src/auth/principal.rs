@@ -95,7 +95,12 @@ async fn resolve_uncached(req: &Request<'_>) -> Result<Option<Principal>, AuthFa
             .map(|(_, t)| t.trim())
             .filter(|t| !t.is_empty())
             .ok_or(AuthFailure::InvalidToken)?;
-        return user_from_token(ctx, token).await.map(Some);
+        let user = user_from_token(ctx, token).await?;
+        // Both sent: the bearer is who acts, and the key must be valid too.
+        if let Some(key) = req.headers().get_one("x-api-key") {
+            key_principal(ctx, key.trim()).await?;
+        }
+        return Ok(Some(user));
     }
     if let Some(key) = req.headers().get_one("x-api-key") {
         return key_principal(ctx, key.trim()).await.map(Some);

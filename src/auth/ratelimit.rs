@@ -246,22 +246,73 @@ impl Fairing for RateLimitFairing {
         req.local_cache(|| Applied(Some(decision)));
         if !decision.allowed {
             ctx.metrics.rate_limited(decision.policy);
-            stash(
+            reject(
                 req,
                 ApiError::RateLimited {
                     retry_after: decision.retry_after,
                 },
             );
-            let method = req.method();
-            req.local_cache(|| OriginalTarget(Some((method, path))));
-            req.set_method(Method::Get);
-            req.set_uri(Origin::parse(REJECT_PATH).unwrap_or(Origin::ROOT));
         }
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         if let Some(d) = req.local_cache(|| Applied(None)).0 {
             set_fields(res, &d);
+        }
+    }
+}
+
+/// Answers `req` with `err` before any route runs: stashes the error and
+/// rewrites the request to the rejection route, remembering where it was
+/// sent (for the request log and the error's shape).
+pub fn reject(req: &mut Request<'_>, err: ApiError) {
+    stash(req, err);
+    let (method, path) = (req.method(), req.uri().path().as_str().to_string());
+    req.local_cache(|| OriginalTarget(Some((method, path))));
+    req.set_method(Method::Get);
+    req.set_uri(Origin::parse(REJECT_PATH).unwrap_or(Origin::ROOT));
+}
+
+/// The routes that exchange a password, a refresh token or a setup token
+/// for a session: they ignore `Authorization` and `x-api-key`, so a client
+/// that still attaches an expired access token can log in or refresh.
+const TOKEN_EXCHANGE_PATHS: &[&str] = &[
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/auth/refresh",
+    "/api/auth/logout",
+    "/api/admin/setup",
+];
+
+/// A request that sends a credential must send a valid one: `401` even on
+/// routes anonymous callers may use (and whose handlers never look at the
+/// caller). Attached after [`RateLimitFairing`], so requests with bad
+/// credentials still count against the limits.
+pub struct CredentialCheck;
+
+#[rocket::async_trait]
+impl Fairing for CredentialCheck {
+    fn info(&self) -> Info {
+        Info {
+            name: "Credential check",
+            kind: Kind::Request,
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        let headers = req.headers();
+        if !headers.contains("Authorization") && !headers.contains("x-api-key") {
+            return;
+        }
+        let path = req.uri().path().as_str();
+        if req.method() == Method::Options
+            || !is_limited_path(path)
+            || TOKEN_EXCHANGE_PATHS.contains(&path)
+        {
+            return;
+        }
+        if let Err(failure) = crate::auth::principal::resolve(req).await {
+            reject(req, ApiError::Unauthorized(failure));
         }
     }
 }

@@ -779,3 +779,53 @@ async fn cors_allows_only_configured_origins() {
         .get_one("Access-Control-Allow-Origin")
         .is_none());
 }
+
+#[rocket::async_test]
+async fn a_credential_sent_must_be_valid_on_every_route() {
+    let app = TestApp::new().await;
+    let s = app.register("quin").await;
+    let token = token_of(&s);
+    // A route whose handler never looks at the caller.
+    let (status, body) = app
+        .call(Method::Get, "/api/openapi.json", Some("garbage"), None)
+        .await;
+    assert_eq!(status, Status::Unauthorized);
+    assert_error(&body, "invalid_token");
+    let (status, _) = app.call(Method::Get, "/api/openapi.json", None, None).await;
+    assert_eq!(status, Status::Ok);
+    let res = app
+        .send_key(Method::Get, "/api/openapi.json", "folio_bogus", None)
+        .await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    // Bearer and key together: the key must be valid too.
+    let res = app
+        .client
+        .get("/api/auth/me")
+        .header(header("Authorization", format!("Bearer {token}")))
+        .header(header("x-api-key", "folio_bogus"))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    let (_, body) = json_of(res).await;
+    assert_error(&body, "invalid_api_key");
+    // The token exchanges ignore a stale bearer a client still attaches.
+    let res = app
+        .send(
+            Method::Post,
+            "/api/auth/login",
+            Some("expired-or-garbage"),
+            Some(&json!({"identity": "quin", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    let (_, login) = json_of(res).await;
+    let res = app
+        .send(
+            Method::Post,
+            "/api/auth/refresh",
+            Some("expired-or-garbage"),
+            Some(&json!({"refresh_token": login["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+}
