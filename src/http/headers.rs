@@ -61,15 +61,22 @@ fn one_chunk(res: &mut Response<'_>) {
 }
 
 fn cors(ctx: &Ctx, req: &Request<'_>, res: &mut Response<'_>) {
+    let allowed = &ctx.config.cors.allowed_origins;
+    if allowed.is_empty() {
+        return;
+    }
+    let any = allowed.iter().any(|o| o == "*");
+    if !any {
+        // The answer depends on the Origin sent (allowed or not, or none):
+        // shared caches must not hand one origin's answer to another.
+        res.adjoin_header(Header::new("Vary", "Origin"));
+    }
     let Some(origin) = req.headers().get_one("Origin") else {
         return;
     };
-    let allowed = &ctx.config.cors.allowed_origins;
-    let any = allowed.iter().any(|o| o == "*");
     if !any && !allowed.iter().any(|o| o == origin) {
         return;
     }
-    res.adjoin_header(Header::new("Vary", "Origin"));
     if any {
         // Credentials are never allowed together with a wildcard.
         res.set_header(Header::new("Access-Control-Allow-Origin", "*"));

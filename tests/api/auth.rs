@@ -778,6 +778,10 @@ async fn cors_allows_only_configured_origins() {
         .headers()
         .get_one("Access-Control-Allow-Origin")
         .is_none());
+    // The answer varies with the Origin, allowed or not, or none sent.
+    assert_eq!(res.headers().get_one("Vary"), Some("Origin"));
+    let res = app.client.get("/health").dispatch().await;
+    assert_eq!(res.headers().get_one("Vary"), Some("Origin"));
 }
 
 #[rocket::async_test]
