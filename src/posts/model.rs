@@ -79,7 +79,8 @@ fn has_bad_controls(text: &str) -> bool {
 pub fn check_title(title: &str) -> Result<String, FieldError> {
     let t = title.trim();
     let n = t.chars().count();
-    if n == 0 || n > 255 || has_bad_controls(t) {
+    // A title is one line: no line breaks or tabs either.
+    if n == 0 || n > 255 || t.chars().any(char::is_control) {
         return Err(FieldError::new(
             "title",
             "must be 1 to 255 characters without control characters",
@@ -312,6 +313,10 @@ mod tests {
         assert!(check_title("  ").is_err());
         assert!(check_title(&"x".repeat(256)).is_err());
         assert_eq!(check_title(" Hi ").unwrap(), "Hi");
+        assert_eq!(check_title("Hi\n").unwrap(), "Hi", "trimmed like spaces");
+        for bad in ["line\nbreak", "tab\there", "bell\u{7}", "cr\rhere"] {
+            assert!(check_title(bad).is_err(), "{bad:?}");
+        }
         assert!(check_content("a\u{0}b").is_err());
         assert!(check_content("line\nbreak\ttab").is_ok());
         assert!(check_content(&"x".repeat(100_001)).is_err());
