@@ -83,7 +83,9 @@ impl Limiter {
         }
     }
 
-    fn decide(&self, key: &str, spend: bool) -> Decision {
+    /// Would `cost` more requests be allowed now? When they would and
+    /// `spend` is set, they are counted; a refusal counts nothing.
+    fn decide(&self, key: &str, cost: u32, spend: bool) -> Decision {
         let now = Instant::now();
         let cell = self
             .keys
@@ -93,7 +95,7 @@ impl Limiter {
             Err(poisoned) => poisoned.into_inner(),
         };
         let start = (*tat).max(now);
-        let next = start + self.interval;
+        let next = start + self.interval.saturating_mul(cost);
         let limit = now + self.window;
         let base = Decision {
             policy: self.name,
@@ -126,12 +128,18 @@ impl Limiter {
 
     /// Spends one request when allowed.
     pub fn check(&self, key: &str) -> Decision {
-        self.decide(key, true)
+        self.decide(key, 1, true)
+    }
+
+    /// Spends `n` requests when all of them are allowed; a refusal spends
+    /// none (a GraphQL request with several logins is all or nothing).
+    pub fn check_n(&self, key: &str, n: u32) -> Decision {
+        self.decide(key, n, true)
     }
 
     /// Would one more request be allowed? Spends nothing.
     pub fn peek(&self, key: &str) -> Decision {
-        self.decide(key, false)
+        self.decide(key, 1, false)
     }
 }
 
@@ -360,6 +368,24 @@ mod tests {
         assert!(d.retry_after >= 1 && d.retry_after <= 20, "{d:?}");
         assert!(l.check("other").allowed, "keys are independent");
         assert_eq!(d.policy_header(), "\"t\";q=3;w=60");
+    }
+
+    #[test]
+    fn check_n_spends_all_or_nothing() {
+        let l = Limiter::new("t", 3, 60, 100);
+        let a = l.check_n("k", 2);
+        assert!(a.allowed);
+        assert_eq!(a.remaining, 1);
+        let b = l.check_n("k", 2);
+        assert!(!b.allowed, "only one left");
+        assert!(b.retry_after >= 1);
+        assert!(l.check("k").allowed, "the refusal spent nothing");
+        assert!(!l.check("k").allowed);
+        assert!(
+            !l.check_n("other", 4).allowed,
+            "more than the quota never fits"
+        );
+        assert!(l.check_n("other", 3).allowed);
     }
 
     #[test]

@@ -180,8 +180,12 @@ pub async fn execute(
                 fields += auth_fields(doc);
             }
         }
-        for _ in 0..fields {
-            let d = ctx.limits.auth.check(&ip.0);
+        if fields > 0 {
+            // All of them or none: a refused request spends nothing.
+            let d = ctx
+                .limits
+                .auth
+                .check_n(&ip.0, u32::try_from(fields).unwrap_or(u32::MAX));
             if !d.allowed {
                 return Err(ApiError::RateLimited {
                     retry_after: d.retry_after,
