@@ -256,7 +256,7 @@ impl Fairing for RequestLog {
         if let Some(ctx) = ctx {
             ctx.requests.record();
             ctx.metrics
-                .request(req.method().as_str(), &route, status, duration_ms / 1000.0);
+                .request(method.as_str(), &route, status, duration_ms / 1000.0);
         }
     }
 }

@@ -399,4 +399,17 @@ fn a_rate_limited_request_is_logged_with_the_method_and_path_it_was_sent_to() {
     assert_eq!(rejected[1]["method"], "POST");
     assert_eq!(rejected[1]["path"], "/api/posts");
     assert_eq!(rejected[1]["route"], "/__folio/rate-limited");
+    // The metrics count it under the method it was sent with too.
+    let metrics = client
+        .get(server.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains(
+            r#"folio_http_requests_total{method="POST",route="/__folio/rate-limited",status="429"} 1"#
+        ),
+        "{metrics}"
+    );
 }
