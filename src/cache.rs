@@ -104,6 +104,12 @@ where
     /// Like [`get`](Self::get), but an entry `valid` rejects is a miss.
     pub fn get_valid(&self, key: &K, valid: impl FnOnce(&V) -> bool) -> Result<V, Ticket> {
         let ticket = Ticket(self.generation.load(Ordering::Acquire));
+        if !self.enabled {
+            // Nothing is ever stored: skip moka, whose lookups record even
+            // a miss (a read-buffer entry, and its housekeeping).
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return Err(ticket);
+        }
         match self.inner.get(key).filter(|v| valid(v)) {
             Some(v) => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
@@ -323,5 +329,16 @@ mod tests {
         assert_eq!(c.get(&1).unwrap(), "fresh");
         let s = c.stats();
         assert_eq!((s.hits, s.misses), (1, 3));
+    }
+
+    #[test]
+    fn a_disabled_cache_stores_nothing_and_counts_misses() {
+        let c: Coherent<u32, &str> = Coherent::new("t", 10, Duration::from_secs(60)).enabled(false);
+        let ticket = c.get(&1).unwrap_err();
+        c.insert(ticket, 1, "value");
+        assert!(c.get(&1).is_err());
+        assert!(c.get_valid(&1, |_| true).is_err());
+        let s = c.stats();
+        assert_eq!((s.hits, s.misses, s.entries), (0, 3, 0));
     }
 }

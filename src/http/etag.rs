@@ -15,7 +15,11 @@ use crate::error::{ApiError, ApiResult};
 /// A strong ETag for `body`: a quoted, truncated SHA-256.
 pub fn etag_of(body: &str) -> String {
     let digest = Sha256::digest(body.as_bytes());
-    format!("\"{}\"", hex::encode(&digest[..16]))
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    tag.push_str(&hex::encode(&digest[..16]));
+    tag.push('"');
+    tag
 }
 
 /// Does an `If-None-Match`/`If-Match` header value list `etag` (or `*`)?

@@ -6,9 +6,16 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use super::model::{Post, PostSort, PublishedFilter};
 use crate::error::ApiResult;
 
-const SELECT: &str = "SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
+/// The columns [`from_row`] reads. A macro, so that statements built on it
+/// are `concat!`ed at compile time: a `format!` per lookup was 2 % of an
+/// uncached read's CPU, only to build the statement cache's key.
+macro_rules! select_posts {
+    () => {
+        "SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
     p.published, p.published_at, p.created_at, p.updated_at
-    FROM posts p JOIN users u ON u.id = p.author_id";
+    FROM posts p JOIN users u ON u.id = p.author_id"
+    };
+}
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Post> {
     Ok(Post {
@@ -27,14 +34,14 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Post> {
 
 pub fn by_id(conn: &Connection, id: &str) -> ApiResult<Option<Post>> {
     Ok(conn
-        .prepare_cached(&format!("{SELECT} WHERE p.id = ?1"))?
+        .prepare_cached(concat!(select_posts!(), " WHERE p.id = ?1"))?
         .query_row([id], from_row)
         .optional()?)
 }
 
 pub fn by_slug(conn: &Connection, slug: &str) -> ApiResult<Option<Post>> {
     Ok(conn
-        .prepare_cached(&format!("{SELECT} WHERE p.slug = ?1"))?
+        .prepare_cached(concat!(select_posts!(), " WHERE p.slug = ?1"))?
         .query_row([slug], from_row)
         .optional()?)
 }
@@ -585,7 +592,7 @@ pub fn by_authors(
 
 /// Every post in creation order (for `folio export`).
 pub fn export_all(conn: &Connection, mut each: impl FnMut(Post) -> ApiResult<()>) -> ApiResult<()> {
-    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY p.created_at, p.id"))?;
+    let mut stmt = conn.prepare(concat!(select_posts!(), " ORDER BY p.created_at, p.id"))?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         each(from_row(r)?)?;
