@@ -146,10 +146,15 @@ pub fn enqueue(
     Ok(())
 }
 
+/// Deliveries due now, oldest first, of enabled webhooks only: a disabled
+/// webhook's stay `pending` until it is enabled again. (Before, they were
+/// picked and skipped on every round, and 200 of them overdue took every
+/// slot, so no other webhook got a delivery.)
 pub fn due(conn: &Connection, limit: u32) -> ApiResult<Vec<Delivery>> {
     let sql = format!(
         "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
          WHERE status = 'pending' AND next_attempt_at <= ?1
+           AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = 1)
          ORDER BY next_attempt_at LIMIT ?2"
     );
     let mut stmt = conn.prepare_cached(&sql)?;

@@ -278,6 +278,76 @@ async fn a_dead_endpoint_does_not_delay_a_healthy_one() {
     drop(dead);
 }
 
+#[rocket::async_test]
+async fn a_disabled_webhooks_backlog_does_not_hold_up_the_others() {
+    let healthy = Receiver::start(0, Duration::ZERO);
+    let app = TestApp::new().await;
+    let admin = app.admin_token("root").await;
+    let (status, created) = app
+        .call(
+            Method::Post,
+            "/api/admin/webhooks",
+            Some(&admin),
+            Some(&json!({"url": "http://127.0.0.1:9/gone", "events": ["*"]})),
+        )
+        .await;
+    assert_eq!(status, Status::Created);
+    let gone = id_of(&created["webhook"]);
+    let (status, _) = app
+        .call(
+            Method::Patch,
+            &format!("/api/admin/webhooks/{gone}"),
+            Some(&admin),
+            Some(&json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(status, Status::Ok);
+    // A backlog it built up before it was disabled (by hand, or after too
+    // many failures): more overdue deliveries than the dispatcher takes in
+    // one round.
+    let hook = gone.clone();
+    app.ctx()
+        .db
+        .write(move |c| {
+            for i in 0..250 {
+                c.execute(
+                    "INSERT INTO webhook_deliveries
+                       (id, webhook_id, event_id, event_type, payload, next_attempt_at)
+                     VALUES (?1, ?2, ?1, 'post.created', '{}', '2020-01-01T00:00:00.000Z')",
+                    rusqlite::params![format!("backlog-{i}"), hook],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (status, _) = app
+        .call(
+            Method::Post,
+            "/api/admin/webhooks",
+            Some(&admin),
+            Some(&json!({"url": healthy.url(), "events": ["post.created"]})),
+        )
+        .await;
+    assert_eq!(status, Status::Created);
+    app.post_as(&admin, json!({"title": "After", "content": "x"}))
+        .await;
+    let got = tokio::task::spawn_blocking(move || healthy.wait_for(1, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1, "the enabled webhook got its delivery");
+    // The disabled one's deliveries are held, not dropped.
+    let (_, list) = app
+        .get_as(
+            &format!("/api/admin/webhooks/{gone}/deliveries?limit=1"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(list["pagination"]["total"], 250, "{list}");
+    assert_eq!(list["deliveries"][0]["status"], "pending");
+    assert_eq!(list["deliveries"][0]["attempts"], 0);
+}
+
 /// Opens an SSE stream on a real server; returns a line reader.
 fn open_stream(
     server: &Server,
