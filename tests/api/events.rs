@@ -310,12 +310,8 @@ async fn a_disabled_webhooks_backlog_does_not_hold_up_the_others() {
         .db
         .write(move |c| {
             for i in 0..250 {
-                c.execute(
-                    "INSERT INTO webhook_deliveries
-                       (id, webhook_id, event_id, event_type, payload, next_attempt_at)
-                     VALUES (?1, ?2, ?1, 'post.created', '{}', '2020-01-01T00:00:00.000Z')",
-                    rusqlite::params![format!("backlog-{i}"), hook],
-                )?;
+                let event = format!("backlog-{i}");
+                folio::events::webhook_repo::enqueue(c, &hook, &event, "post.created", "{}")?;
             }
             Ok(())
         })
