@@ -342,6 +342,25 @@ async fn a_disabled_webhooks_backlog_does_not_hold_up_the_others() {
     assert_eq!(list["pagination"]["total"], 250, "{list}");
     assert_eq!(list["deliveries"][0]["status"], "pending");
     assert_eq!(list["deliveries"][0]["attempts"], 0);
+    // Enabled again (pointing somewhere that answers), it sends them.
+    let resumed = Receiver::start(0, Duration::ZERO);
+    let (status, _) = app
+        .call(
+            Method::Patch,
+            &format!("/api/admin/webhooks/{gone}"),
+            Some(&admin),
+            Some(&json!({"url": resumed.url(), "enabled": true})),
+        )
+        .await;
+    assert_eq!(status, Status::Ok);
+    let got = tokio::task::spawn_blocking(move || resumed.wait_for(1, Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert!(!got.is_empty(), "the held deliveries are sent once enabled");
+    assert!(got.iter().all(|r| r
+        .headers
+        .get("x-folio-delivery")
+        .is_some_and(|d| d.starts_with("backlog-"))));
 }
 
 /// Opens an SSE stream on a real server; returns a line reader.
