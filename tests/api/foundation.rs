@@ -1,6 +1,6 @@
 //! Correlation ids, the contract's JSON error bodies, health and readiness.
 
-use rocket::http::{ContentType, Status};
+use rocket::http::{ContentType, Header, Status};
 use serde_json::json;
 
 use crate::support::{assert_error, header, json_of, TestApp};
@@ -185,6 +185,36 @@ async fn json_body_over_limit_is_413() {
         .post_for("/test/echo", &json!({"name": "x", "count": 1}))
         .await;
     assert_eq!(status, Status::Ok);
+}
+
+#[rocket::async_test]
+async fn json_body_limit_is_exact_and_announced_sizes_are_checked() {
+    let app = TestApp::with(|c| c.server.body_limit = 64).await;
+    let send = |raw: String, length: Option<&'static str>| {
+        let mut req = app
+            .client
+            .post("/test/echo")
+            .header(ContentType::JSON)
+            .body(raw);
+        if let Some(n) = length {
+            req = req.header(Header::new("Content-Length", n));
+        }
+        req.dispatch()
+    };
+    let at_limit = format!("{{\"name\":\"{}\",\"count\":1}}", "x".repeat(43));
+    assert_eq!(at_limit.len(), 64);
+    assert_eq!(send(at_limit.clone(), None).await.status(), Status::Ok);
+    let over = format!("{{\"name\":\"{}\",\"count\":1}}", "x".repeat(44));
+    assert_eq!(
+        send(over, None).await.status(),
+        Status::PayloadTooLarge,
+        "one byte over"
+    );
+    // A body announced as larger than the limit is refused unread.
+    let res = send(at_limit.clone(), Some("65")).await;
+    assert_eq!(res.status(), Status::PayloadTooLarge);
+    // An announced size within the limit reads the body as sent.
+    assert_eq!(send(at_limit, Some("64")).await.status(), Status::Ok);
 }
 
 #[rocket::async_test]
