@@ -70,8 +70,8 @@ impl Principal {
     /// The key of the `default` rate-limit policy.
     pub fn rate_key(&self) -> String {
         match self {
-            Principal::User { id, .. } => format!("user:{id}"),
-            Principal::ApiKey { id, .. } => format!("key:{id}"),
+            Principal::User { id, .. } => ["user:", id.as_str()].concat(),
+            Principal::ApiKey { id, .. } => ["key:", id.as_str()].concat(),
             Principal::System => "system".into(),
         }
     }
