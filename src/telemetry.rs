@@ -1,5 +1,6 @@
 //! Logging setup, correlation ids and the one-line-per-request log.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use rocket::fairing::{Fairing, Info, Kind};
@@ -215,6 +216,17 @@ pub fn correlation_id<'r>(req: &'r Request<'_>) -> &'r str {
     &meta(req).correlation_id
 }
 
+/// The matched route's URI as mounted (`/api/posts/<key>`), or `-`;
+/// borrowed unless the route has a query part (only `Display` joins the
+/// two).
+fn route_label<'r>(req: &'r Request<'_>) -> Cow<'r, str> {
+    match req.route() {
+        Some(r) if r.uri.origin.query().is_none() => Cow::Borrowed(r.uri.origin.path().as_str()),
+        Some(r) => Cow::Owned(r.uri.to_string()),
+        None => Cow::Borrowed("-"),
+    }
+}
+
 /// Assigns correlation ids, sets the response header and logs each request.
 pub struct RequestLog;
 
@@ -234,10 +246,7 @@ impl Fairing for RequestLog {
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         let meta = meta(req);
         res.set_header(Header::new(CORRELATION_HEADER, meta.correlation_id.clone()));
-        let route = req
-            .route()
-            .map(|r| r.uri.to_string())
-            .unwrap_or_else(|| "-".into());
+        let route = route_label(req);
         let status = res.status().code;
         let ctx = req.rocket().state::<crate::ctx::Ctx>();
         let duration_ms = meta.started.elapsed().as_secs_f64() * 1000.0;
