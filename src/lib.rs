@@ -18,6 +18,7 @@ pub mod events;
 pub mod graphql;
 pub mod health;
 pub mod http;
+pub mod logwriter;
 pub mod metrics;
 pub mod openapi;
 pub mod posts;

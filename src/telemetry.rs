@@ -7,7 +7,6 @@ use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::{Data, Request, Response};
 use std::fmt::{self, Write as _};
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -18,6 +17,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
+use crate::logwriter::LogGuard;
 
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
@@ -26,13 +26,13 @@ pub const CORRELATION_HEADER: &str = "x-correlation-id";
 /// returns `None`.
 ///
 /// Lines are formatted on the thread that logs them and written to stdout
-/// by one `folio-log` thread, which writes whatever has queued up in one
-/// `write`: one syscall per request line under the stdout lock cost 7 % of
-/// a cached GET (BENCHMARKS.md). Nothing is dropped: when 128k lines are
-/// queued, loggers wait. The returned guard writes out what is queued when
-/// dropped: keep it until the process ends.
+/// by one `folio-log` thread in batches (see [`crate::logwriter`]): one
+/// syscall per request line under the stdout lock cost 7 % of a cached GET,
+/// and a wake-up of the writing thread per line most of what remained
+/// (BENCHMARKS.md). Nothing is dropped. The returned guard writes out what
+/// is queued when dropped: keep it until the process ends.
 #[must_use = "dropping the guard stops the log writer"]
-pub fn init(config: &Config) -> Option<WorkerGuard> {
+pub fn init(config: &Config) -> Option<LogGuard> {
     // Rocket logs through `log` at a chatty level; its events are ours to
     // log (the request line), so it is silenced unless asked for by name.
     let mut directives = config.log.level.clone();
@@ -41,13 +41,10 @@ pub fn init(config: &Config) -> Option<WorkerGuard> {
     }
     let filter =
         EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info,rocket=off"));
-    let (writer, guard) = NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("folio-log")
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stdout(),
-        ));
+    let (writer, guard, error) = crate::logwriter::start(Box::new(std::io::stdout()));
+    if let Some(e) = error {
+        eprintln!("folio: cannot start the log thread ({e}); lines are written one by one");
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);
@@ -56,7 +53,8 @@ pub fn init(config: &Config) -> Option<WorkerGuard> {
     } else {
         builder.compact().try_init()
     };
-    // Already installed: keep the first one.
+    // Already installed: keep the first one (this call's thread stops when
+    // its guard is dropped here).
     result.ok().map(|()| guard)
 }
 
