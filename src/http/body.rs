@@ -66,33 +66,39 @@ pub async fn read_limited(req: &Request<'_>, data: Data<'_>) -> Result<Vec<u8>, 
 }
 
 /// Parses JSON, telling broken syntax from a wrong shape.
+///
+/// One typed pass on the way to success. When it fails on the shape, a
+/// second, allocation-free pass checks the syntax of the whole document, so
+/// a broken document is never reported as a wrong shape (its first error
+/// may be a shape error that comes before the broken part).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    // Syntax first (cheap, allocation-free), so a broken document is never
-    // reported as a wrong shape.
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
-        .map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(value) => value,
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                return Err(ApiError::InvalidJson(inner.to_string()));
-            }
-            let message = clean_serde_message(&inner.to_string());
-            let base = if path == "." { String::new() } else { path };
-            // serde reports a missing field at its parent; name the field.
-            let field = match missing_field(&message) {
-                Some(name) if base.is_empty() => name.to_string(),
-                Some(name) => format!("{base}.{name}"),
-                None if base.is_empty() => "body".to_string(),
-                None => base,
-            };
-            return Err(ApiError::Validation(vec![FieldError::new(field, message)]));
-        }
+    let err = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => match de.end() {
+            Ok(()) => return Ok(value),
+            // Trailing bytes after the value.
+            Err(e) => return Err(ApiError::InvalidJson(e.to_string())),
+        },
+        Err(err) => err,
     };
-    Ok(value)
+    if err.inner().is_syntax() || err.inner().is_eof() {
+        return Err(ApiError::InvalidJson(err.into_inner().to_string()));
+    }
+    if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return Err(ApiError::InvalidJson(syntax.to_string()));
+    }
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    let message = clean_serde_message(&inner.to_string());
+    let base = if path == "." { String::new() } else { path };
+    // serde reports a missing field at its parent; name the field.
+    let field = match missing_field(&message) {
+        Some(name) if base.is_empty() => name.to_string(),
+        Some(name) => format!("{base}.{name}"),
+        None if base.is_empty() => "body".to_string(),
+        None => base,
+    };
+    Err(ApiError::Validation(vec![FieldError::new(field, message)]))
 }
 
 fn missing_field(message: &str) -> Option<&str> {

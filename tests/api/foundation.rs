@@ -132,6 +132,8 @@ async fn json_body_broken_syntax_is_400_invalid_json() {
         "",
         "[1,2",
         "{\"name\":\"a\",\"count\":1} trailing",
+        // A wrong shape before the broken part is still broken syntax.
+        "{\"name\": 5, \"count\": ",
     ] {
         let res = app
             .client
