@@ -37,7 +37,7 @@ pub fn is_json(req: &Request<'_>) -> bool {
 /// Reads the whole body up to the configured limit.
 ///
 /// Straight into a buffer sized from `Content-Length` (bounded by the
-/// limit): Rocket's `into_bytes` copies through a fresh zeroed 8 KiB buffer
+/// limit and 64 KiB, growing past that as bytes arrive): Rocket's `into_bytes` copies through a fresh zeroed 8 KiB buffer
 /// per request, 6 % of a create's request-thread CPU (BENCHMARKS.md). One
 /// byte past the limit is read to tell a body at the limit from a larger one.
 pub async fn read_limited(req: &Request<'_>, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
@@ -53,7 +53,9 @@ pub async fn read_limited(req: &Request<'_>, data: Data<'_>) -> Result<Vec<u8>, 
     if announced.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let capacity = announced.unwrap_or(1024).min(limit);
+    // Up front at most 64 KiB: a client that announces a large body and
+    // sends it slowly holds only what it has sent.
+    let capacity = announced.unwrap_or(1024).min(limit).min(64 * 1024);
     let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(1024));
     data.open(limit.saturating_add(1).bytes())
         .read_to_end(&mut bytes)
