@@ -6,13 +6,14 @@
 //! nearly every line (a channel receive, a `sched_yield` while spinning, and
 //! a `write` per wake-up): under a cached-GET load, 0.7 `write`s and 0.6
 //! `sched_yield`s per request, about a third of Folio's system calls
-//! (BENCHMARKS.md). Here a line costs a lock and a copy, and the thread
-//! wakes at most twice per interval.
+//! (BENCHMARKS.md). Here a line costs a lock and a copy, and the thread is
+//! signalled at most twice per batch it writes.
 //!
 //! Nothing is dropped. Past [`MAX_BYTES`] queued, loggers wait for the
 //! thread to catch up; after the guard is dropped, lines are written
-//! directly. A line reaches stdout at most [`INTERVAL`] after it was logged
-//! (lost only if the process is killed within that time).
+//! directly. A line reaches the sink within [`INTERVAL`] of being logged,
+//! unless the sink is slow to take the batch before it (and is lost only
+//! if the process is killed before then).
 
 use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
