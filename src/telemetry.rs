@@ -42,9 +42,6 @@ pub fn init(config: &Config) -> Option<LogGuard> {
     let filter =
         EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("info,rocket=off"));
     let (writer, guard, error) = crate::logwriter::start(Box::new(std::io::stdout()));
-    if let Some(e) = error {
-        eprintln!("folio: cannot start the log thread ({e}); lines are written one by one");
-    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);
@@ -55,7 +52,13 @@ pub fn init(config: &Config) -> Option<LogGuard> {
     };
     // Already installed: keep the first one (this call's thread stops when
     // its guard is dropped here).
-    result.ok().map(|()| guard)
+    result.ok()?;
+    if let Some(e) = error {
+        // Through the subscriber just installed, which then writes each
+        // line itself.
+        tracing::warn!(error = %e, "cannot start the log thread; log lines are written one by one");
+    }
+    Some(guard)
 }
 
 /// One JSON object per line: `timestamp`, `level`, the event's fields
