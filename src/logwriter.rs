@@ -32,8 +32,11 @@ pub const MAX_BYTES: usize = 8 * 1024 * 1024;
 #[derive(Default)]
 struct State {
     buf: Vec<u8>,
-    /// The guard was dropped: the thread has written everything and left.
+    /// The guard was dropped: the thread writes what is queued and leaves.
     closed: bool,
+    /// The thread has written its last batch (or never started): lines
+    /// now go straight to the sink.
+    done: bool,
     /// The thread is waiting for a first line (and must be woken by it).
     idle: bool,
 }
@@ -86,7 +89,9 @@ pub fn start(sink: Box<dyn Write + Send>) -> (LogWriter, LogGuard, Option<io::Er
     let (thread, error) = match spawned {
         Ok(thread) => (Some(thread), None),
         Err(e) => {
-            shared.lock().closed = true;
+            let mut state = shared.lock();
+            state.closed = true;
+            state.done = true;
             (None, Some(e))
         }
     };
@@ -118,8 +123,18 @@ fn run(shared: &Shared, sink: &Mutex<Box<dyn Write + Send>>) {
             .wait_timeout_while(state, INTERVAL, |s| s.buf.len() < FLUSH_BYTES && !s.closed)
             .map(|(s, _)| s)
             .unwrap_or_else(|p| p.into_inner().0);
+        if state.closed {
+            // The last batch is written under the lock, and only then are
+            // loggers told to write directly, so no line gets ahead of the
+            // ones still queued.
+            let last = std::mem::take(&mut state.buf);
+            write_out(sink, &last);
+            state.done = true;
+            drop(state);
+            shared.room.notify_all();
+            return;
+        }
         std::mem::swap(&mut state.buf, &mut spare);
-        let closed = state.closed;
         drop(state);
         shared.room.notify_all();
         if !spare.is_empty() {
@@ -129,26 +144,25 @@ fn run(shared: &Shared, sink: &Mutex<Box<dyn Write + Send>>) {
         if spare.capacity() > 2 * FLUSH_BYTES {
             spare = Vec::new();
         }
-        if closed && shared.lock().buf.is_empty() {
-            return;
-        }
     }
 }
 
-impl Write for LogWriter {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+impl LogWriter {
+    /// Queues `bytes` (one formatted line), or writes them directly once the
+    /// guard is gone.
+    fn push(&self, bytes: &[u8]) {
         let mut state = self.shared.lock();
-        while state.buf.len() >= MAX_BYTES && !state.closed {
+        while state.buf.len() >= MAX_BYTES && !state.done {
             state = self
                 .shared
                 .room
                 .wait(state)
                 .unwrap_or_else(|p| p.into_inner());
         }
-        if state.closed {
+        if state.done {
             drop(state);
             write_out(&self.sink, bytes);
-            return Ok(bytes.len());
+            return;
         }
         let before = state.buf.len();
         state.buf.extend_from_slice(bytes);
@@ -160,6 +174,16 @@ impl Write for LogWriter {
         if wake {
             self.shared.work.notify_one();
         }
+    }
+}
+
+/// What the subscriber writes one event through: a borrow, so an event
+/// costs no reference-count traffic on the shared writer.
+pub struct EventWriter<'a>(&'a LogWriter);
+
+impl Write for EventWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.push(bytes);
         Ok(bytes.len())
     }
 
@@ -169,10 +193,10 @@ impl Write for LogWriter {
 }
 
 impl<'a> MakeWriter<'a> for LogWriter {
-    type Writer = LogWriter;
+    type Writer = EventWriter<'a>;
 
-    fn make_writer(&'a self) -> LogWriter {
-        self.clone()
+    fn make_writer(&'a self) -> EventWriter<'a> {
+        EventWriter(self)
     }
 }
 
@@ -222,7 +246,7 @@ mod tests {
         let (writer, guard, error) = start(Box::new(sink.clone()));
         assert!(error.is_none());
         let started = Instant::now();
-        let mut w = writer.clone();
+        let mut w = writer.make_writer();
         for i in 0..1000 {
             writeln!(w, "line {i}").unwrap();
         }
@@ -247,12 +271,33 @@ mod tests {
         let sink = Sink::default();
         let (writer, guard, error) = start(Box::new(sink.clone()));
         assert!(error.is_none());
-        let mut w = writer.clone();
+        let mut w = writer.make_writer();
         w.write_all(b"queued\n").unwrap();
         drop(guard);
         assert_eq!(sink.text(), "queued\n", "written before the guard returned");
         w.write_all(b"after\n").unwrap();
         assert_eq!(sink.text(), "queued\nafter\n");
+    }
+
+    #[test]
+    fn lines_logged_while_the_guard_drops_stay_in_order() {
+        for _ in 0..20 {
+            let sink = Sink::default();
+            let (writer, guard, error) = start(Box::new(sink.clone()));
+            assert!(error.is_none());
+            let logger = std::thread::spawn(move || {
+                let mut w = writer.make_writer();
+                for i in 0..20_000 {
+                    // One write per line, as the subscriber does.
+                    w.write_all(format!("{i}\n").as_bytes()).unwrap();
+                }
+            });
+            std::thread::sleep(Duration::from_millis(1));
+            drop(guard);
+            logger.join().unwrap();
+            let numbers: Vec<u32> = sink.text().lines().map(|l| l.parse().unwrap()).collect();
+            assert_eq!(numbers, (0..20_000).collect::<Vec<_>>());
+        }
     }
 
     #[test]
@@ -263,10 +308,11 @@ mod tests {
         let line = vec![b'x'; 1023];
         let threads: Vec<_> = (0..4)
             .map(|_| {
-                let mut w = writer.clone();
+                let writer = writer.clone();
                 let mut line = line.clone();
                 line.push(b'\n');
                 std::thread::spawn(move || {
+                    let mut w = writer.make_writer();
                     // 4 × 4 MiB: twice the bound, so loggers must wait.
                     for _ in 0..4096 {
                         w.write_all(&line).unwrap();
