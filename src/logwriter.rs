@@ -10,8 +10,8 @@
 //! signalled at most twice per batch it writes.
 //!
 //! Nothing is dropped. Past [`MAX_BYTES`] queued, loggers wait for the
-//! thread to catch up; after the guard is dropped, lines are written
-//! directly. A line reaches the sink within [`INTERVAL`] of being logged,
+//! thread to catch up; once the guard is dropped and the thread has written
+//! what was queued, later lines are written directly, after it. A line reaches the sink within [`INTERVAL`] of being logged,
 //! unless the sink is slow to take the batch before it (and is lost only
 //! if the process is killed before then).
 
