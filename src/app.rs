@@ -154,7 +154,7 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
 /// WAL size past which the maintenance task checkpoints even under load
 /// (checked every half second, so the WAL stays well under the 64 MiB
 /// `journal_size_limit`).
-const WAL_SOFT_LIMIT: u64 = 16 * 1024 * 1024;
+const WAL_SOFT_LIMIT: u64 = 32 * 1024 * 1024;
 
 /// Periodic upkeep until shutdown: noticing other processes' writes (the
 /// CLI while the server runs) to flush the caches, and expired refresh tokens.

@@ -291,6 +291,13 @@ pub async fn render(ctx: &Ctx) -> String {
         "folio_db_write_seconds_total {}",
         w.busy_micros.load(Ordering::Relaxed) as f64 / 1e6
     );
+    if let Some(c) = ctx.db.checkpoint_stats() {
+        let _ = writeln!(out, "# HELP folio_db_checkpoints_total WAL checkpoints run by the checkpoint thread (synchronous = normal).\n# TYPE folio_db_checkpoints_total counter\nfolio_db_checkpoints_total {}", c.runs.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# HELP folio_db_checkpoint_frames_total WAL frames the checkpoint thread copied into the database file.\n# TYPE folio_db_checkpoint_frames_total counter\nfolio_db_checkpoint_frames_total {}", c.frames.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# HELP folio_db_checkpoint_seconds_total Time the checkpoint thread spent checkpointing.\n# TYPE folio_db_checkpoint_seconds_total counter\nfolio_db_checkpoint_seconds_total {}", c.busy_micros.load(Ordering::Relaxed) as f64 / 1e6);
+        let _ = writeln!(out, "# HELP folio_db_checkpoint_finishes_total Checkpoint rounds the writer finished (the WAL then restarts).\n# TYPE folio_db_checkpoint_finishes_total counter\nfolio_db_checkpoint_finishes_total {}", c.finishes.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# HELP folio_db_checkpoint_failures_total Checkpoints of the checkpoint thread that failed or found another running.\n# TYPE folio_db_checkpoint_failures_total counter\nfolio_db_checkpoint_failures_total {}", c.failed.load(Ordering::Relaxed));
+    }
     let outcomes = ctx
         .db
         .read(|c| {

@@ -27,7 +27,7 @@ type Finish = Box<dyn FnOnce(Result<(), ApiError>) + Send>;
 /// Runs the job; returns whether it succeeded and how to answer its caller.
 type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
 /// Upkeep run on the writer's connection between batches.
-pub type Maintenance = fn(&Connection) -> rusqlite::Result<()>;
+pub type Maintenance = Box<dyn FnOnce(&Connection) -> rusqlite::Result<()> + Send>;
 
 enum Msg {
     Job(Job),
@@ -61,14 +61,24 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection) -> std::io::Result<Writer> {
+    /// Starts the writer thread on `conn`; with `hook`, its commits wake the
+    /// checkpoint thread instead of checkpointing themselves.
+    pub fn start(
+        conn: Connection,
+        hook: Option<super::checkpointer::Hook>,
+    ) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel();
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
         let (commit_tx, commits) = watch::channel(0u64);
         let handle = std::thread::Builder::new()
             .name("folio-writer".into())
-            .spawn(move || run(conn, rx, &thread_stats, &commit_tx))?;
+            .spawn(move || {
+                if let Some(hook) = &hook {
+                    hook.install(&conn);
+                }
+                run(conn, rx, &thread_stats, &commit_tx, hook.as_ref());
+            })?;
         Ok(Writer {
             commits,
             tx: Mutex::new(tx),
@@ -157,6 +167,7 @@ fn run(
     rx: mpsc::Receiver<Msg>,
     stats: &WriterStats,
     commits: &watch::Sender<u64>,
+    checkpoints: Option<&super::checkpointer::Hook>,
 ) {
     let mut stop = false;
     while !stop {
@@ -193,6 +204,9 @@ fn run(
         // Only batches that changed rows wake the event consumers.
         if run_batch(&conn, jobs, stats) {
             commits.send_modify(|n| *n = n.wrapping_add(1));
+            if let Some(hook) = checkpoints {
+                hook.finish_on_writer(&conn);
+            }
         }
     }
     if let Err(e) = super::stats::refresh(&conn) {

@@ -188,6 +188,27 @@ async fn metrics_names_and_labels_after_a_few_requests() {
         !text.contains("/api/posts/0190"),
         "routes are templates, never raw paths"
     );
+    // With `synchronous = full` (the default) the writer checkpoints.
+    assert!(!text.contains("folio_db_checkpoint"), "{text}");
+}
+
+/// With `synchronous = normal` the checkpoint thread's counters are there.
+#[rocket::async_test]
+async fn metrics_count_the_checkpoint_thread_with_normal() {
+    let app = TestApp::with(|c| c.database.synchronous = folio::config::Synchronous::Normal).await;
+    let text = app.get("/metrics").await.into_string().await.unwrap();
+    for name in [
+        "folio_db_checkpoints_total",
+        "folio_db_checkpoint_frames_total",
+        "folio_db_checkpoint_seconds_total",
+        "folio_db_checkpoint_finishes_total",
+        "folio_db_checkpoint_failures_total",
+    ] {
+        assert!(
+            text.contains(&format!("\n# TYPE {name} counter\n{name} ")),
+            "missing {name} in:\n{text}"
+        );
+    }
 }
 
 #[rocket::async_test]
