@@ -106,6 +106,34 @@ impl Shared {
             }
         }
     }
+
+    /// Records what a passive checkpoint of the thread reported.
+    fn checkpointed(&self, busy: bool, copied: i64) {
+        if copied < 0 {
+            // It did not start (another checkpoint was running), and what is
+            // copied is unknown: the count stays as it was.
+            self.stats.failed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let before = self.backfilled.swap(copied, Ordering::Relaxed);
+        // The count is of the WAL since it last restarted.
+        let new = if copied >= before {
+            copied - before
+        } else {
+            copied
+        };
+        if busy {
+            // Another connection (a TRUNCATE checkpoint on the writer, the
+            // CLI) was checkpointing: the next commit past the threshold
+            // asks again.
+            self.stats.failed.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.stats.runs.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .frames
+                .fetch_add(u64::try_from(new).unwrap_or(0), Ordering::Relaxed);
+        }
+    }
 }
 
 thread_local! {
@@ -182,6 +210,9 @@ impl Hook {
         let result = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(2));
         let _ = conn.busy_timeout(self.busy_timeout);
         match result {
+            // -1: another connection was checkpointing; the next batch
+            // tries again.
+            Ok(copied) if copied < 0 => {}
             Ok(copied) => {
                 shared.backfilled.store(copied, Ordering::Relaxed);
                 shared.stats.finishes.fetch_add(1, Ordering::Relaxed);
@@ -278,28 +309,7 @@ fn run(conn: &Connection, shared: &Shared) {
         };
         let started = Instant::now();
         match passive_checkpoint(conn) {
-            Ok((busy, _log, copied)) => {
-                let before = shared.backfilled.swap(copied, Ordering::Relaxed);
-                // The count is of the WAL since it last restarted.
-                let new = if copied >= before {
-                    copied - before
-                } else {
-                    copied
-                };
-
-                if busy {
-                    // Another connection (a TRUNCATE checkpoint on the
-                    // writer, the CLI) was checkpointing: the next commit
-                    // past the threshold asks again.
-                    shared.stats.failed.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    shared.stats.runs.fetch_add(1, Ordering::Relaxed);
-                    shared
-                        .stats
-                        .frames
-                        .fetch_add(u64::try_from(new).unwrap_or(0), Ordering::Relaxed);
-                }
-            }
+            Ok((busy, copied)) => shared.checkpointed(busy, copied),
             Err(e) => {
                 shared.stats.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %e, "WAL checkpoint failed");
@@ -312,11 +322,10 @@ fn run(conn: &Connection, shared: &Shared) {
     }
 }
 
-/// `(busy, frames in the WAL, frames copied)`, as `PRAGMA wal_checkpoint`
-/// reports them.
-fn passive_checkpoint(conn: &Connection) -> rusqlite::Result<(bool, i64, i64)> {
+/// `(busy, frames copied)`, as `PRAGMA wal_checkpoint` reports them.
+fn passive_checkpoint(conn: &Connection) -> rusqlite::Result<(bool, i64)> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-        Ok((r.get::<_, i64>(0)? != 0, r.get(1)?, r.get(2)?))
+        Ok((r.get::<_, i64>(0)? != 0, r.get(2)?))
     })
 }
 
@@ -349,5 +358,22 @@ mod tests {
         assert_eq!(shared.backfilled.load(Ordering::Relaxed), 0);
         shared.committed(THRESHOLD_FRAMES);
         assert!(wanted(&shared));
+    }
+
+    /// A checkpoint that could not start reports -1 frames: the count of
+    /// copied frames stays, so the hook and the writer do not take the WAL
+    /// for restarted.
+    #[test]
+    fn a_checkpoint_that_did_not_start_leaves_the_count() {
+        let shared = Shared::default();
+        shared.checkpointed(false, 1200);
+        assert_eq!(shared.backfilled.load(Ordering::Relaxed), 1200);
+        assert_eq!(shared.stats.frames.load(Ordering::Relaxed), 1200);
+        shared.checkpointed(true, -1);
+        assert_eq!(shared.backfilled.load(Ordering::Relaxed), 1200);
+        assert_eq!(shared.stats.failed.load(Ordering::Relaxed), 1);
+        shared.checkpointed(false, 1500);
+        assert_eq!(shared.stats.frames.load(Ordering::Relaxed), 1500);
+        assert_eq!(shared.stats.runs.load(Ordering::Relaxed), 2);
     }
 }
