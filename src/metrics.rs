@@ -296,6 +296,7 @@ pub async fn render(ctx: &Ctx) -> String {
         let _ = writeln!(out, "# HELP folio_db_checkpoint_frames_total WAL frames the checkpoint thread copied into the database file.\n# TYPE folio_db_checkpoint_frames_total counter\nfolio_db_checkpoint_frames_total {}", c.frames.load(Ordering::Relaxed));
         let _ = writeln!(out, "# HELP folio_db_checkpoint_seconds_total Time the checkpoint thread spent checkpointing.\n# TYPE folio_db_checkpoint_seconds_total counter\nfolio_db_checkpoint_seconds_total {}", c.busy_micros.load(Ordering::Relaxed) as f64 / 1e6);
         let _ = writeln!(out, "# HELP folio_db_checkpoint_finishes_total Checkpoint rounds the writer finished (the WAL then restarts).\n# TYPE folio_db_checkpoint_finishes_total counter\nfolio_db_checkpoint_finishes_total {}", c.finishes.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# HELP folio_db_checkpoint_finish_waits_total Rounds the writer could not finish because readers were still on the WAL (it retries after 5 to 80 ms).\n# TYPE folio_db_checkpoint_finish_waits_total counter\nfolio_db_checkpoint_finish_waits_total {}", c.finish_waits.load(Ordering::Relaxed));
         let _ = writeln!(out, "# HELP folio_db_checkpoint_failures_total Checkpoints of the checkpoint thread that failed or found another running.\n# TYPE folio_db_checkpoint_failures_total counter\nfolio_db_checkpoint_failures_total {}", c.failed.load(Ordering::Relaxed));
     }
     let outcomes = ctx

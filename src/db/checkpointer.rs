@@ -23,10 +23,13 @@
 //! left, the writer copies them itself between batches
 //! ([`Hook::finish_on_writer`], a short `RESTART` checkpoint); its next
 //! transaction then restarts the WAL. Past `FINISH_AT_FRAMES` (~16 MiB of
-//! WAL) the writer finishes the round whatever is left, so the WAL stays
-//! bounded under any load.
+//! WAL) the writer finishes the round whatever is left; when readers
+//! outlast that finish, it retries after a delay that doubles while they
+//! keep doing so (`RETRY_FIRST` to `RETRY_MAX`). So the WAL stays bounded
+//! under any load but one where readers keep it busy all along; past 32 MiB
+//! the maintenance task's TRUNCATE (`app.rs`) then waits them out.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::os::raw::c_int;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -51,6 +54,10 @@ pub struct CheckpointStats {
     /// Rounds the writer finished itself (the last few frames, then the
     /// WAL restarts; see [`Hook::finish_on_writer`]).
     pub finishes: AtomicU64,
+    /// The writer's finishes that readers (or another connection's
+    /// checkpoint) kept from completing; the writer retries after a delay
+    /// ([`RETRY_FIRST`] to [`RETRY_MAX`]).
+    pub finish_waits: AtomicU64,
     /// Checkpoints that failed (an I/O error, or another connection's
     /// checkpoint running at the same moment).
     pub failed: AtomicU64,
@@ -172,17 +179,29 @@ pub struct Hook {
     shared: Arc<Shared>,
     /// The writer connection's busy timeout, restored after a checkpoint.
     busy_timeout: Duration,
+    /// Set when readers kept the writer's last finish from completing: no
+    /// new attempt before then, and the delay after the next one that fails.
+    retry: Cell<Option<(Instant, Duration)>>,
 }
 
 /// How long the writer's closing checkpoint waits for readers.
 const RESTART_WAIT: Duration = Duration::from_millis(2);
+
+/// Past [`FINISH_AT_FRAMES`], how long the writer leaves the finish alone
+/// after readers outlasted [`RESTART_WAIT`], doubled after each further
+/// failure up to [`RETRY_MAX`] and reset by a finish that completes.
+/// Without it, a reader that holds one snapshot for long (a backup, a
+/// search over every post of a large database) would make every batch wait
+/// those 2 ms.
+const RETRY_FIRST: Duration = Duration::from_millis(5);
+const RETRY_MAX: Duration = Duration::from_millis(80);
 
 impl Hook {
     /// Run by the writer between batches. A checkpoint on another
     /// connection can never catch up with a writer that keeps committing,
     /// and SQLite restarts the WAL from its beginning only when every frame
     /// is in the database file; so once the checkpoint thread has copied all
-    /// but a few frames, the writer copies those itself (a short passive
+    /// but a few frames, the writer copies those itself (a short `RESTART`
     /// checkpoint), and its next transaction restarts the WAL.
     pub fn finish_on_writer(&self, conn: &Connection) {
         let shared = &self.shared;
@@ -191,10 +210,21 @@ impl Hook {
         if done == 0 || log < done || (log - done >= CHASE_FRAMES && log < FINISH_AT_FRAMES) {
             return;
         }
+        // Near the end of a round, a finish that readers outlast is tried
+        // again at the next batches, which soon gets past short reads and
+        // keeps the WAL small. Past `FINISH_AT_FRAMES` the round is stuck
+        // (a reader holds an old snapshot, or the thread cannot keep up):
+        // there, the writer backs off.
+        let forced = log >= FINISH_AT_FRAMES;
+        if let Some((at, _)) = self.retry.get() {
+            if forced && Instant::now() < at {
+                return;
+            }
+        }
         // While the checkpoint thread is at it, the next batch looks again;
         // but past `FINISH_AT_FRAMES` the writer waits for its round to end
         // (the thread, woken by every commit, might never pause otherwise).
-        let alone = if log >= FINISH_AT_FRAMES {
+        let alone = if forced {
             shared.running.lock().ok()
         } else {
             shared.running.try_lock().ok()
@@ -207,15 +237,30 @@ impl Hook {
         // not for long (a search can take a while), or the queued writes
         // would wait with it: the next round tries again.
         let _ = conn.busy_timeout(RESTART_WAIT);
-        let result = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(2));
+        let result = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| {
+            Ok((r.get::<_, i64>(0)? != 0, r.get::<_, i64>(2)?))
+        });
         let _ = conn.busy_timeout(self.busy_timeout);
         match result {
-            // -1: another connection was checkpointing; the next batch
-            // tries again.
-            Ok(copied) if copied < 0 => {}
-            Ok(copied) => {
-                shared.backfilled.store(copied, Ordering::Relaxed);
-                shared.stats.finishes.fetch_add(1, Ordering::Relaxed);
+            Ok((busy, copied)) => {
+                // -1: another connection was checkpointing, nothing is
+                // known of what is copied.
+                if copied >= 0 {
+                    shared.backfilled.store(copied, Ordering::Relaxed);
+                }
+                if busy {
+                    shared.stats.finish_waits.fetch_add(1, Ordering::Relaxed);
+                    if forced {
+                        let delay = match self.retry.get() {
+                            Some((_, last)) => (last * 2).min(RETRY_MAX),
+                            None => RETRY_FIRST,
+                        };
+                        self.retry.set(Some((Instant::now() + delay, delay)));
+                    }
+                } else {
+                    self.retry.set(None);
+                    shared.stats.finishes.fetch_add(1, Ordering::Relaxed);
+                }
             }
             Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
         }
@@ -245,6 +290,7 @@ impl Checkpointer {
         let hook = Hook {
             shared: shared.clone(),
             busy_timeout,
+            retry: Cell::new(None),
         };
         Ok((
             Checkpointer {

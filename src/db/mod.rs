@@ -589,6 +589,38 @@ mod tests {
         assert_eq!(rows, 8000);
     }
 
+    /// A reader that keeps an old snapshot open stops every checkpoint short
+    /// of the WAL's end. Past ~16 MiB the writer tries to finish the round
+    /// anyway, waiting 2 ms for readers; while they stay, it tries again
+    /// after 5, 10, 20, 40, then every 80 ms, not after every batch (which,
+    /// without the delay, made ~30 of the batches here wait).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_reader_that_stays_does_not_make_every_batch_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let mut config = Config::default();
+        config.database.synchronous = Synchronous::Normal;
+        let opts = DbOptions::from_config(&config);
+        let db = Db::open(&path, opts).unwrap();
+        write_pages(&db, 1, 10).await;
+        let reader = open_connection(&path, &opts).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let seen: i64 = reader
+            .query_row("SELECT count(*) FROM pages", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(seen, 10);
+        let started = std::time::Instant::now();
+        write_pages(&db, 70, 100).await;
+        let elapsed = started.elapsed();
+        let stats = db.checkpoint_stats().expect("a checkpoint thread");
+        let waits = stats.finish_waits.load(Ordering::Relaxed);
+        assert!(waits > 0, "the writer never tried to finish past 16 MiB");
+        let bound = 6 + elapsed.as_millis() as u64 / 80;
+        assert!(waits <= bound, "{waits} finishes waited in {elapsed:?}");
+        reader.execute_batch("COMMIT").unwrap();
+        db.close();
+    }
+
     /// With `synchronous = FULL` (the default) the writer checkpoints as
     /// SQLite does by itself, and the WAL restarts every ~1,000 pages.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -202,6 +202,7 @@ async fn metrics_count_the_checkpoint_thread_with_normal() {
         "folio_db_checkpoint_frames_total",
         "folio_db_checkpoint_seconds_total",
         "folio_db_checkpoint_finishes_total",
+        "folio_db_checkpoint_finish_waits_total",
         "folio_db_checkpoint_failures_total",
     ] {
         assert!(
