@@ -556,6 +556,18 @@ mod tests {
         largest
     }
 
+    /// A database in a new directory with `synchronous = NORMAL` (so with a
+    /// checkpoint thread), its path and its options.
+    fn open_normal() -> (tempfile::TempDir, std::path::PathBuf, DbOptions, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.db");
+        let mut config = Config::default();
+        config.database.synchronous = Synchronous::Normal;
+        let opts = DbOptions::from_config(&config);
+        let db = Db::open(&path, opts).unwrap();
+        (dir, path, opts, db)
+    }
+
     /// With `synchronous = NORMAL` the checkpoint thread copies the WAL into
     /// the database while the writer goes on; the writer finishes each round
     /// so the WAL restarts instead of growing (8,000 pages would be ~33 MB
@@ -563,11 +575,7 @@ mod tests {
     /// nothing is lost.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn normal_checkpoints_on_their_own_thread_and_the_wal_restarts() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("n.db");
-        let mut config = Config::default();
-        config.database.synchronous = Synchronous::Normal;
-        let db = Db::open(&path, DbOptions::from_config(&config)).unwrap();
+        let (_dir, path, opts, db) = open_normal();
         let largest = write_pages(&db, 80, 100).await;
         let stats = db.checkpoint_stats().expect("a checkpoint thread");
         assert!(stats.runs.load(Ordering::Relaxed) > 0);
@@ -582,7 +590,7 @@ mod tests {
             .unwrap();
         assert_eq!(rows, 8000);
         db.close();
-        let conn = open_connection(&path, &DbOptions::from_config(&config)).unwrap();
+        let conn = open_connection(&path, &opts).unwrap();
         let rows: i64 = conn
             .query_row("SELECT count(*) FROM pages", [], |r| r.get(0))
             .unwrap();
@@ -596,12 +604,7 @@ mod tests {
     /// without the delay, made ~30 of the batches here wait).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_reader_that_stays_does_not_make_every_batch_wait() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.db");
-        let mut config = Config::default();
-        config.database.synchronous = Synchronous::Normal;
-        let opts = DbOptions::from_config(&config);
-        let db = Db::open(&path, opts).unwrap();
+        let (_dir, path, opts, db) = open_normal();
         write_pages(&db, 1, 10).await;
         let reader = open_connection(&path, &opts).unwrap();
         reader.execute_batch("BEGIN").unwrap();
