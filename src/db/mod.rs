@@ -377,7 +377,13 @@ impl Db {
                 self.inner
                     .reads
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                f(&conn)
+                // A panic fails this read alone, as on a reader thread.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&conn))).unwrap_or_else(
+                    |_| {
+                        tracing::error!("a database read panicked");
+                        Err(ApiError::internal("a database read panicked"))
+                    },
+                )
             }
             None => self.read(f).await,
         }
@@ -777,6 +783,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ran_on, caller);
+        let panicked = db
+            .read_quick(|_| -> ApiResult<()> { panic!("a quick read that panics") })
+            .await;
+        assert!(
+            matches!(panicked, Err(ApiError::Internal(_))),
+            "{panicked:?}"
+        );
 
         let (started_tx, started) = std::sync::mpsc::channel();
         let (release, released) = std::sync::mpsc::channel::<()>();
