@@ -133,7 +133,7 @@ pub async fn auth_state(ctx: &Ctx, user_id: &str) -> Result<Option<AuthState>, A
     let id = user_id.to_string();
     let user = ctx
         .db
-        .read_quick(move |c| crate::users::repo::by_id(c, &id))
+        .read(move |c| crate::users::repo::by_id(c, &id))
         .await?;
     Ok(user.map(|u| {
         let state = AuthState {
@@ -155,7 +155,7 @@ pub async fn key_principal(ctx: &Ctx, key: &str) -> Result<Principal, AuthFailur
             let p = prefix.clone();
             let row = ctx
                 .db
-                .read_quick(move |c| super::repo::api_key_by_prefix(c, &p))
+                .read(move |c| super::repo::api_key_by_prefix(c, &p))
                 .await
                 .map_err(|_| AuthFailure::InvalidApiKey)?
                 .ok_or(AuthFailure::InvalidApiKey)?;

@@ -306,7 +306,7 @@ pub async fn end_all_sessions(ctx: &Ctx, user_id: &str) -> ApiResult<()> {
 pub async fn me(ctx: &Ctx, who: &Principal) -> ApiResult<User> {
     let id = require_user(who)?.to_string();
     ctx.db
-        .read_quick(move |c| users_repo::by_id(c, &id))
+        .read(move |c| users_repo::by_id(c, &id))
         .await?
         .ok_or_else(|| ApiError::not_found("User"))
 }

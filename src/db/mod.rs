@@ -358,37 +358,6 @@ impl Db {
             .map_err(|_| ApiError::internal("a database read failed without an answer"))?
     }
 
-    /// Like [`Db::read`], for a lookup of a few rows by key (a post or user
-    /// by id, an API key by prefix). When a pooled connection is idle, `f`
-    /// runs right here on the calling task's thread, without the two thread
-    /// hand-offs of a queued read, which cost more than such a lookup itself:
-    /// at 4,000 uncached `GET /api/posts/{id}` a second, Folio's CPU per
-    /// request fell from 81–84 to 44–45 µs (FINDINGS, "Request pipeline").
-    /// Otherwise it queues like `read` (never waiting for a connection on an
-    /// async worker). Only for reads that take microseconds, as `f` holds up
-    /// the async worker while it runs: lists and searches queue.
-    pub async fn read_quick<T, F>(&self, f: F) -> ApiResult<T>
-    where
-        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        match self.inner.pool.try_get() {
-            Some(conn) => {
-                self.inner
-                    .reads
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                // A panic fails this read alone, as on a reader thread.
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&conn))).unwrap_or_else(
-                    |_| {
-                        tracing::error!("a database read panicked");
-                        Err(ApiError::internal("a database read panicked"))
-                    },
-                )
-            }
-            None => self.read(f).await,
-        }
-    }
-
     /// How many read jobs ran so far (tests count round trips with it).
     pub fn reads(&self) -> u64 {
         self.inner.reads.load(std::sync::atomic::Ordering::Relaxed)
@@ -765,67 +734,6 @@ mod tests {
         db.read(|_| Ok(())).await.unwrap();
         assert_eq!(db.reads_queued(), 0);
         assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
-    }
-
-    /// A quick read runs on the caller's own thread while a connection is
-    /// idle; when every connection is busy it queues for a reader thread
-    /// instead of waiting for one on the async worker, and is answered once
-    /// a connection comes back.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_quick_read_runs_in_place_unless_every_connection_is_busy() {
-        let (_dir, db) = pool_of(1);
-        let caller = std::thread::current().id();
-        let ran_on = db
-            .read_quick(|c| {
-                c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
-                Ok(std::thread::current().id())
-            })
-            .await
-            .unwrap();
-        assert_eq!(ran_on, caller);
-        let panicked = db
-            .read_quick(|_| -> ApiResult<()> { panic!("a quick read that panics") })
-            .await;
-        assert!(
-            matches!(panicked, Err(ApiError::Internal(_))),
-            "{panicked:?}"
-        );
-
-        let (started_tx, started) = std::sync::mpsc::channel();
-        let (release, released) = std::sync::mpsc::channel::<()>();
-        let busy = tokio::spawn({
-            let db = db.clone();
-            async move {
-                db.read(move |_| {
-                    let _ = started_tx.send(());
-                    let _ = released.recv_timeout(Duration::from_secs(10));
-                    Ok(())
-                })
-                .await
-            }
-        });
-        started.recv_timeout(Duration::from_secs(10)).unwrap();
-        let queued = tokio::spawn({
-            let db = db.clone();
-            async move {
-                db.read_quick(|c| {
-                    let n: i64 = c.query_row("SELECT 2", [], |r| r.get(0))?;
-                    Ok((n, std::thread::current().name().map(str::to_string)))
-                })
-                .await
-            }
-        });
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while db.reads_queued() == 0 && std::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        assert_eq!(db.reads_queued(), 1, "the quick read did not queue");
-        assert!(!queued.is_finished());
-        release.send(()).unwrap();
-        busy.await.unwrap().unwrap();
-        let (n, thread) = queued.await.unwrap().unwrap();
-        assert_eq!(n, 2);
-        assert_eq!(thread.as_deref(), Some("folio-read-0"));
     }
 
     /// A cached statement with a bound `LIMIT` and `OFFSET`, over a table

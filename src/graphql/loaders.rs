@@ -31,7 +31,7 @@ impl Loader<String> for UserLoader {
         let users = self
             .ctx
             .db
-            .read_quick(move |c| crate::users::repo::by_ids(c, &ids))
+            .read(move |c| crate::users::repo::by_ids(c, &ids))
             .await
             .map_err(Arc::new)?;
         let mut found = HashMap::with_capacity(users.len());

@@ -41,7 +41,7 @@ async fn load(ctx: &Ctx, id: &str) -> ApiResult<Option<Arc<CachedPost>>> {
         Err(t) => t,
     };
     let key = id.to_string();
-    let found = ctx.db.read_quick(move |c| repo::by_id(c, &key)).await?;
+    let found = ctx.db.read(move |c| repo::by_id(c, &key)).await?;
     Ok(found.map(|post| {
         let served = serve(post);
         ctx.caches
@@ -57,7 +57,7 @@ async fn id_of_slug(ctx: &Ctx, slug: &str) -> ApiResult<Option<String>> {
         Err(t) => t,
     };
     let key = slug.to_string();
-    let found = ctx.db.read_quick(move |c| repo::by_slug(c, &key)).await?;
+    let found = ctx.db.read(move |c| repo::by_slug(c, &key)).await?;
     Ok(found.map(|post| {
         ctx.caches
             .slugs

@@ -75,7 +75,7 @@ pub async fn get(ctx: &Ctx, raw_id: &str) -> ApiResult<User> {
     let key = id.clone();
     let user = ctx
         .db
-        .read_quick(move |c| repo::by_id(c, &key))
+        .read(move |c| repo::by_id(c, &key))
         .await?
         .ok_or_else(|| ApiError::not_found("User"))?;
     ctx.caches.users.insert(ticket, id, user.clone());
