@@ -197,6 +197,14 @@ const RETRY_FIRST: Duration = Duration::from_millis(5);
 const RETRY_MAX: Duration = Duration::from_millis(80);
 
 impl Hook {
+    fn new(shared: Arc<Shared>, busy_timeout: Duration) -> Hook {
+        Hook {
+            shared,
+            busy_timeout,
+            retry: Cell::new(None),
+        }
+    }
+
     /// Run by the writer between batches. A checkpoint on another
     /// connection can never catch up with a writer that keeps committing,
     /// and SQLite restarts the WAL from its beginning only when every frame
@@ -289,11 +297,7 @@ impl Checkpointer {
         let handle = std::thread::Builder::new()
             .name("folio-checkpoint".into())
             .spawn(move || run(&conn, &thread_shared))?;
-        let hook = Hook {
-            shared: shared.clone(),
-            busy_timeout,
-            retry: Cell::new(None),
-        };
+        let hook = Hook::new(shared.clone(), busy_timeout);
         Ok((
             Checkpointer {
                 shared,
@@ -421,11 +425,7 @@ mod tests {
         let opts = crate::db::DbOptions::from_config(&config);
         let conn = crate::db::open_connection(&path, &opts).unwrap();
         let shared = Arc::new(Shared::default());
-        let hook = Hook {
-            shared: shared.clone(),
-            busy_timeout: Duration::from_secs(5),
-            retry: Cell::new(None),
-        };
+        let hook = Hook::new(shared.clone(), Duration::from_secs(5));
         hook.install(&conn);
         conn.execute_batch("CREATE TABLE pages (body BLOB NOT NULL)")
             .unwrap();
