@@ -243,16 +243,30 @@ const MI_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 #[cfg(test)]
 const MI_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
-/// mimalloc returns freed pages to the OS at once instead of after a second
+/// How long mimalloc keeps a freed page before returning it to the OS (ms).
+const PURGE_DELAY_MS: std::os::raw::c_long = 20;
+
+/// mimalloc returns freed pages to the OS after 20 ms instead of a second
 /// (its default): RSS then follows the live heap, as it does with glibc.
 /// With the default delay, and with arenas committed up front (turned off
 /// at build time, `.cargo/config.toml`: the first arena is reserved before
 /// `main` runs), RSS was 63 MiB at start and 105 MiB after searches on the
-/// 10k benchmark database; now 26 and 45 MiB (glibc: 30 and 43 MiB).
+/// 10k benchmark database; with no delay, 26 and 45 MiB (glibc: 30 and 43).
+/// Not no delay: a read thread allocates a post and an async worker frees
+/// it, pages emptied that way were returned at once and refilled a moment
+/// later, and each return was an `madvise` with a TLB shootdown on the
+/// other core (~4 % of an uncached read's samples). 20 ms keeps the pages
+/// of the requests in flight: uncached reads 48.3-49.0k req/s against
+/// 41.8-46.0k, creates +5-12 %, RSS after the searches +4 MiB and its peak
+/// +0.6 MiB (bench/FINDINGS.md, session 15). `MIMALLOC_PURGE_DELAY` in the
+/// environment still wins.
 #[allow(unsafe_code)]
 fn tune_mimalloc() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
     // SAFETY: sets a process-wide option; mimalloc reads it on every purge.
-    unsafe { libmimalloc_sys::mi_option_set(MI_PURGE_DELAY, 0) }
+    unsafe { libmimalloc_sys::mi_option_set(MI_PURGE_DELAY, PURGE_DELAY_MS) }
 }
 
 #[cfg(test)]
