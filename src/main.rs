@@ -252,14 +252,14 @@ const PURGE_DELAY_MS: std::os::raw::c_long = 20;
 /// at build time, `.cargo/config.toml`: the first arena is reserved before
 /// `main` runs), RSS was 63 MiB at start and 105 MiB after searches on the
 /// 10k benchmark database; with no delay, 26 and 45 MiB (glibc: 30 and 43).
-/// Not no delay: a read thread allocates a post and an async worker frees
-/// it, pages emptied that way were returned at once and refilled a moment
-/// later, and each return was an `madvise` with a TLB shootdown on the
-/// other core (~4 % of an uncached read's samples). 20 ms keeps the pages
-/// of the requests in flight: uncached reads 48.3-49.0k req/s against
-/// 41.8-46.0k, creates +5-12 %, RSS after the searches +4 MiB and its peak
-/// +0.6 MiB (bench/FINDINGS.md, session 15). `MIMALLOC_PURGE_DELAY` in the
-/// environment still wins.
+/// Why not at once: a read thread allocates a post and an async worker
+/// frees it; pages emptied that way went back to the OS at once and were
+/// faulted in again a moment later, each return an `madvise` with a TLB
+/// shootdown on the other core (~4 % of an uncached read's samples). 20 ms
+/// keeps the pages of the requests in flight: uncached reads 46.8-48.8k
+/// req/s against 42.5-44.6k, creates +5-12 %, RSS after the searches
+/// +4 MiB and its peak +0.6 MiB (bench/FINDINGS.md, session 15).
+/// `MIMALLOC_PURGE_DELAY` in the environment still wins.
 #[allow(unsafe_code)]
 fn tune_mimalloc() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
