@@ -289,5 +289,13 @@ mod tests {
         // 2 (commit arenas up front on Linux) unless `.cargo/config.toml`'s
         // CFLAGS reached mimalloc's build.
         assert_eq!(eager, 0, "arenas are committed on demand");
+        // Here, not in a test of its own: tests run in parallel, and the
+        // default above must be read before this changes it.
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            tune_mimalloc();
+            // SAFETY: reads a process-wide option.
+            let tuned = unsafe { libmimalloc_sys::mi_option_get(MI_PURGE_DELAY) };
+            assert_eq!(tuned, PURGE_DELAY_MS, "Folio's purge delay took effect");
+        }
     }
 }
