@@ -25,6 +25,9 @@ const BUCKETS: &[f64] = &[
 
 #[derive(Default)]
 struct Histogram {
+    /// Observations per bucket: each in the first bucket whose bound holds
+    /// it (one atomic add instead of one per bound above it); made
+    /// cumulative when read.
     buckets: Vec<AtomicU64>,
     count: AtomicU64,
     /// Sum in microseconds.
@@ -40,14 +43,28 @@ impl Histogram {
     }
 
     fn observe(&self, seconds: f64) {
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if seconds <= *b {
-                self.buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         self.count.fetch_add(1, Ordering::Relaxed);
         self.sum_micros
             .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    /// Cumulative bucket counts (Prometheus' `le`) and the total count,
+    /// never below the last bucket even while an observation is half
+    /// recorded.
+    fn snapshot(&self) -> (Vec<u64>, u64) {
+        let mut running = 0;
+        let buckets = self
+            .buckets
+            .iter()
+            .map(|b| {
+                running += b.load(Ordering::Relaxed);
+                running
+            })
+            .collect();
+        (buckets, self.count.load(Ordering::Relaxed).max(running))
     }
 }
 
@@ -180,17 +197,12 @@ pub async fn render(ctx: &Ctx) -> String {
                 .iter()
                 .map(|(route, s)| {
                     let counts = s.counts.lock().map(|c| c.clone()).unwrap_or_default();
-                    let buckets = s
-                        .duration
-                        .buckets
-                        .iter()
-                        .map(|b| b.load(Ordering::Relaxed))
-                        .collect();
+                    let (buckets, count) = s.duration.snapshot();
                     (
                         route.clone(),
                         counts,
                         buckets,
-                        s.duration.count.load(Ordering::Relaxed),
+                        count,
                         s.duration.sum_micros.load(Ordering::Relaxed),
                     )
                 })
@@ -378,4 +390,23 @@ async fn metrics(
 
 pub fn routes() -> Vec<Route> {
     routes![metrics]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Histogram;
+
+    #[test]
+    fn histogram_buckets_are_cumulative() {
+        let h = Histogram::new();
+        for seconds in [0.0002, 0.003, 0.003, 0.0005, 7.0] {
+            h.observe(seconds);
+        }
+        let (buckets, count) = h.snapshot();
+        assert_eq!(count, 5);
+        // le=0.0005, 0.001, 0.0025, 0.005, ..., 5: a bound holds its own value.
+        assert_eq!(&buckets[..4], &[2, 2, 2, 4]);
+        assert_eq!(buckets.last(), Some(&4), "7 s is only in +Inf");
+        assert!(buckets.windows(2).all(|w| w[0] <= w[1]));
+    }
 }
