@@ -8,16 +8,13 @@ use rocket::figment::Figment;
 use rocket::shield::Shield;
 use rocket::{routes, Build, Rocket};
 
-use crate::auth::ratelimit::{CredentialCheck, RateLimitFairing};
 use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::db::{Db, DbError, DbOptions};
 use crate::error::ApiError;
 use crate::http::body::BodyLimit;
-use crate::http::headers::SecurityHeaders;
-use crate::{
-    admin, auth, events, graphql, health, http, metrics, openapi, posts, telemetry, users,
-};
+use crate::http::pipeline::Pipeline;
+use crate::{admin, auth, events, graphql, health, http, metrics, openapi, posts, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -98,12 +95,9 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
         .manage(graphql::route::Documents::new())
         .manage(ctx.hub.clone())
         .manage(ctx)
-        // Replaces Rocket's default Shield; SecurityHeaders sets ours.
+        // Replaces Rocket's default Shield; the pipeline sets our headers.
         .attach(Shield::new())
-        .attach(telemetry::RequestLog)
-        .attach(RateLimitFairing)
-        .attach(CredentialCheck)
-        .attach(SecurityHeaders)
+        .attach(Pipeline)
         .attach(AdHoc::on_liftoff("startup log and tasks", move |rocket| {
             Box::pin(async move {
                 let cfg = rocket.config();

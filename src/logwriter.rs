@@ -150,7 +150,7 @@ fn run(shared: &Shared, sink: &Mutex<Box<dyn Write + Send>>) {
 impl LogWriter {
     /// Queues `bytes` (one formatted line), or writes them directly once the
     /// guard is gone.
-    fn push(&self, bytes: &[u8]) {
+    pub fn push(&self, bytes: &[u8]) {
         let mut state = self.shared.lock();
         while state.buf.len() >= MAX_BYTES && !state.done {
             state = self

@@ -14,11 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
-use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::uri::Origin;
 use rocket::http::{Header, Method};
 use rocket::request::{self, FromRequest};
-use rocket::{get, Data, Request, Response};
+use rocket::{get, Request, Response};
 
 use crate::config::RateLimitConfig;
 use crate::ctx::Ctx;
@@ -267,50 +266,38 @@ pub fn is_limited_path(path: &str) -> bool {
         || path.starts_with("/api/")
 }
 
-pub struct RateLimitFairing;
-
-#[rocket::async_trait]
-impl Fairing for RateLimitFairing {
-    fn info(&self) -> Info {
-        Info {
-            name: "Rate limits",
-            kind: Kind::Request | Kind::Response,
-        }
+/// Counts `req` against its policy before any route runs, and answers it
+/// with `429` when the policy refuses it (step of [`crate::http::pipeline`]).
+pub async fn admit(ctx: &Ctx, req: &mut Request<'_>) {
+    let path = req.uri().path().as_str();
+    if !ctx.limits.enabled || req.method() == Method::Options || !is_limited_path(path) {
+        return;
     }
-
-    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
-        let Some(ctx) = req.rocket().state::<Ctx>() else {
-            return;
+    let decision = if req.method() == Method::Post && AUTH_PATHS.contains(&path) {
+        ctx.limits.auth.check(&ip_key(req))
+    } else {
+        let key = match crate::auth::principal::resolve(req).await {
+            Ok(Some(p)) => p.rate_key(),
+            _ => ip_key(req),
         };
-        let path = req.uri().path().as_str();
-        if !ctx.limits.enabled || req.method() == Method::Options || !is_limited_path(path) {
-            return;
-        }
-        let decision = if req.method() == Method::Post && AUTH_PATHS.contains(&path) {
-            ctx.limits.auth.check(&ip_key(req))
-        } else {
-            let key = match crate::auth::principal::resolve(req).await {
-                Ok(Some(p)) => p.rate_key(),
-                _ => ip_key(req),
-            };
-            ctx.limits.default.check(&key)
-        };
-        req.local_cache(|| Applied(Some(decision)));
-        if !decision.allowed {
-            ctx.metrics.rate_limited(decision.policy);
-            reject(
-                req,
-                ApiError::RateLimited {
-                    retry_after: decision.retry_after,
-                },
-            );
-        }
+        ctx.limits.default.check(&key)
+    };
+    req.local_cache(|| Applied(Some(decision)));
+    if !decision.allowed {
+        ctx.metrics.rate_limited(decision.policy);
+        reject(
+            req,
+            ApiError::RateLimited {
+                retry_after: decision.retry_after,
+            },
+        );
     }
+}
 
-    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        if let Some(d) = req.local_cache(|| Applied(None)).0 {
-            set_fields(res, &d);
-        }
+/// Writes the fields of the decision [`admit`] took, if it took one.
+pub fn annotate<'r>(req: &'r Request<'_>, res: &mut Response<'r>) {
+    if let Some(d) = req.local_cache(|| Applied(None)).0 {
+        set_fields(res, &d);
     }
 }
 
@@ -338,34 +325,21 @@ const TOKEN_EXCHANGE_PATHS: &[&str] = &[
 
 /// A request that sends a credential must send a valid one: `401` even on
 /// routes anonymous callers may use (and whose handlers never look at the
-/// caller). Attached after [`RateLimitFairing`], so requests with bad
-/// credentials still count against the limits.
-pub struct CredentialCheck;
-
-#[rocket::async_trait]
-impl Fairing for CredentialCheck {
-    fn info(&self) -> Info {
-        Info {
-            name: "Credential check",
-            kind: Kind::Request,
-        }
+/// caller). Runs after [`admit`], so requests with bad credentials still
+/// count against the limits.
+pub async fn check_credentials(req: &mut Request<'_>) {
+    if !crate::http::headers::sent_credentials(req) {
+        return;
     }
-
-    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
-        let headers = req.headers();
-        if !headers.contains("Authorization") && !headers.contains("x-api-key") {
-            return;
-        }
-        let path = req.uri().path().as_str();
-        if req.method() == Method::Options
-            || !is_limited_path(path)
-            || TOKEN_EXCHANGE_PATHS.contains(&path)
-        {
-            return;
-        }
-        if let Err(failure) = crate::auth::principal::resolve(req).await {
-            reject(req, ApiError::Unauthorized(failure));
-        }
+    let path = req.uri().path().as_str();
+    if req.method() == Method::Options
+        || !is_limited_path(path)
+        || TOKEN_EXCHANGE_PATHS.contains(&path)
+    {
+        return;
+    }
+    if let Err(failure) = crate::auth::principal::resolve(req).await {
+        reject(req, ApiError::Unauthorized(failure));
     }
 }
 

@@ -2,47 +2,36 @@
 //! authenticated ones, and CORS for the configured origins; sized bodies
 //! are handed to the connection in one piece.
 
-use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::{Header, Method, Status};
 use rocket::{options, Request, Response};
 
 use crate::ctx::Ctx;
-
-pub struct SecurityHeaders;
 
 /// Was a credential sent with the request?
 pub fn sent_credentials(req: &Request<'_>) -> bool {
     req.headers().contains("Authorization") || req.headers().contains("x-api-key")
 }
 
-#[rocket::async_trait]
-impl Fairing for SecurityHeaders {
-    fn info(&self) -> Info {
-        Info {
-            name: "Security headers and CORS",
-            kind: Kind::Response,
-        }
+/// Sets the security headers, `Cache-Control` and CORS on `res` (step of
+/// [`crate::http::pipeline`]).
+pub fn secure<'r>(ctx: Option<&Ctx>, req: &'r Request<'_>, res: &mut Response<'r>) {
+    one_chunk(res);
+    res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+    res.set_header(Header::new("Referrer-Policy", "no-referrer"));
+    res.set_header(Header::new("X-Frame-Options", "DENY"));
+    let Some(ctx) = ctx else {
+        return;
+    };
+    if ctx.config.server.hsts {
+        res.set_header(Header::new(
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
+        ));
     }
-
-    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        one_chunk(res);
-        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
-        res.set_header(Header::new("Referrer-Policy", "no-referrer"));
-        res.set_header(Header::new("X-Frame-Options", "DENY"));
-        let Some(ctx) = req.rocket().state::<Ctx>() else {
-            return;
-        };
-        if ctx.config.server.hsts {
-            res.set_header(Header::new(
-                "Strict-Transport-Security",
-                "max-age=31536000; includeSubDomains",
-            ));
-        }
-        if sent_credentials(req) || req.uri().path().starts_with("/api/auth") {
-            res.set_header(Header::new("Cache-Control", "no-store"));
-        }
-        cors(ctx, req, res);
+    if sent_credentials(req) || req.uri().path().starts_with("/api/auth") {
+        res.set_header(Header::new("Cache-Control", "no-store"));
     }
+    cors(ctx, req, res);
 }
 
 /// Largest body sent as a single chunk.

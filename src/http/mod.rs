@@ -6,6 +6,7 @@ pub mod catchers;
 pub mod etag;
 pub mod headers;
 pub mod list;
+pub mod pipeline;
 pub mod request;
 
 pub use body::JsonBody;
