@@ -28,7 +28,9 @@ pub fn secure<'r>(ctx: Option<&Ctx>, req: &'r Request<'_>, res: &mut Response<'r
             "max-age=31536000; includeSubDomains",
         ));
     }
-    if sent_credentials(req) || req.uri().path().starts_with("/api/auth") {
+    // The path sent: a refusal was rewritten to the rejection route.
+    let path = crate::auth::ratelimit::sent_target(req).1;
+    if sent_credentials(req) || path.starts_with("/api/auth") {
         res.set_header(Header::new("Cache-Control", "no-store"));
     }
     cors(ctx, req, res);

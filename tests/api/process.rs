@@ -413,3 +413,42 @@ fn a_rate_limited_request_is_logged_with_the_method_and_path_it_was_sent_to() {
         "{metrics}"
     );
 }
+
+/// Request lines follow `log.level` and `log.format` like every other
+/// line: in JSON they are written by Folio itself (not through `tracing`),
+/// so the decision is checked here, end to end.
+#[test]
+fn request_lines_follow_the_log_filter_and_format() {
+    let request_and_stop = |level: &str, format: &str| -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let (level, format) = (level.to_string(), format.to_string());
+        let mut server = Server::start_with(&dir.path().join("data"), move |cmd| {
+            cmd.env("FOLIO_LOG__LEVEL", level)
+                .env("FOLIO_LOG__FORMAT", format);
+        });
+        let res = reqwest::blocking::get(server.url("/api/posts?limit=1")).unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        // The queue is written out on a normal stop.
+        server.signal("TERM");
+        assert_eq!(
+            server.wait_exit(std::time::Duration::from_secs(15)),
+            Some(0)
+        );
+        server.log_text()
+    };
+    let json = request_and_stop("info", "json");
+    assert!(json.contains(r#""target":"folio::request""#), "{json}");
+    let off = request_and_stop("info,folio::request=off", "json");
+    assert!(!off.contains("folio::request"), "{off}");
+    assert!(off.contains("folio stopped"), "{off}");
+    let warn = request_and_stop("warn", "json");
+    assert!(!warn.contains("folio::request"), "{warn}");
+    let only = request_and_stop("warn,folio::request=info", "json");
+    assert!(only.contains(r#""path":"/api/posts""#), "{only}");
+    let pretty = request_and_stop("info", "pretty");
+    let line = pretty
+        .lines()
+        .find(|l| l.contains("folio::request") && l.contains("/api/posts"))
+        .unwrap_or_else(|| panic!("no request line: {pretty}"));
+    assert!(line.contains("200") && !line.starts_with('{'), "{line}");
+}
