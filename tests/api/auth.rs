@@ -668,6 +668,8 @@ async fn rate_limit_fields_and_429() {
         .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     assert!(res.headers().get_one("RateLimit").unwrap().contains("r=0"));
+    // An auth answer is never stored, the refusal included.
+    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
     let (_, body) = json_of(res).await;
     assert_error(&body, "rate_limited");
 }
