@@ -101,23 +101,34 @@ where
         mut out: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let mut line = String::with_capacity(320);
-        line.push_str("{\"timestamp\":\"");
-        push_timestamp(&mut line, std::time::SystemTime::now())?;
-        line.push_str("\",\"level\":\"");
-        line.push_str(event.metadata().level().as_str());
-        line.push('"');
+        let mut line = open_line(event.metadata().level().as_str())?;
         let mut fields = JsonFields {
             line: &mut line,
             result: Ok(()),
         };
         event.record(&mut fields);
         fields.result?;
-        line.push_str(",\"target\":");
-        push_json_str(&mut line, event.metadata().target());
-        line.push_str("}\n");
+        close_line(&mut line, event.metadata().target());
         out.write_str(&line)
     }
+}
+
+/// A JSON line up to its level: `{"timestamp":"…","level":"INFO"`. Shared
+/// by [`JsonLine`] and the request line, which must write the same shape.
+fn open_line(level: &str) -> Result<String, fmt::Error> {
+    let mut line = String::with_capacity(320);
+    line.push_str("{\"timestamp\":\"");
+    push_timestamp(&mut line, std::time::SystemTime::now())?;
+    line.push_str("\",\"level\":");
+    push_json_str(&mut line, level);
+    Ok(line)
+}
+
+/// Ends a JSON line begun by [`open_line`] with its target.
+fn close_line(line: &mut String, target: &str) {
+    line.push_str(",\"target\":");
+    push_json_str(line, target);
+    line.push_str("}\n");
 }
 
 struct JsonFields<'a> {
@@ -371,11 +382,9 @@ impl RequestLine<'_> {
 
     /// The line as [`JsonLine`] writes [`Self::log`]'s event.
     fn json(&self) -> String {
-        let mut line = String::with_capacity(320);
-        line.push_str("{\"timestamp\":\"");
         // Only a `fmt::Write` into a `String` could fail, and it does not.
-        let _ = push_timestamp(&mut line, std::time::SystemTime::now());
-        line.push_str("\",\"level\":\"INFO\",\"message\":\"request\",\"method\":");
+        let mut line = open_line("INFO").unwrap_or_default();
+        line.push_str(",\"message\":\"request\",\"method\":");
         push_json_str(&mut line, self.method);
         line.push_str(",\"path\":");
         push_json_str(&mut line, self.path);
@@ -387,7 +396,7 @@ impl RequestLine<'_> {
         let _ = push_f64(&mut line, self.duration_ms);
         line.push_str(",\"correlation_id\":");
         push_json_str(&mut line, self.correlation_id);
-        line.push_str(",\"target\":\"folio::request\"}\n");
+        close_line(&mut line, "folio::request");
         line
     }
 }
