@@ -94,7 +94,9 @@ if [[ -z "$token" ]]; then
   cat "$log" >&2
   exit 1
 fi
-token="$(node -e 'console.log(decodeURIComponent(process.argv[1]))' "$token")"
+# `--`: a URL-safe base64 token may begin with '-', which node would
+# take for an option of its own.
+token="$(node -e 'console.log(decodeURIComponent(process.argv[1]))' -- "$token")"
 
 status=0
 FOLIO_URL="$url" FOLIO_SETUP_TOKEN="$token" CHROMIUM_PATH="$chromium" \
