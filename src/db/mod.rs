@@ -454,9 +454,9 @@ impl Db {
     pub async fn ready(&self) -> ApiResult<()> {
         let known = self.inner.migrations.len();
         self.read(move |c| {
-            let count: usize =
+            let count: i64 =
                 c.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))?;
-            if count == known {
+            if usize::try_from(count).is_ok_and(|n| n == known) {
                 Ok(())
             } else {
                 Err(ApiError::NotReady("migrations are not applied".into()))
@@ -510,6 +510,18 @@ mod tests {
         assert!(
             options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
             "{options:?}"
+        );
+    }
+
+    /// SQLite 3.7.0 through 3.51.2 have the WAL-reset bug (a checkpoint
+    /// racing a WAL reset can corrupt the file); Folio's writer, checkpointer,
+    /// readers and CLI processes share one file in exactly that pattern.
+    #[test]
+    fn sqlite_is_past_the_wal_reset_bug() {
+        assert!(
+            rusqlite::version_number() >= 3_051_003,
+            "linked SQLite {} is older than 3.51.3",
+            rusqlite::version()
         );
     }
 
