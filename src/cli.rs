@@ -41,6 +41,14 @@ pub fn load_config(source: &Source) -> Result<Config, CliError> {
 pub fn serve(config: Config) -> Result<(), CliError> {
     // Held until serve returns, so queued log lines are written out.
     let _log_guard = crate::telemetry::init(&config);
+    let ignored = crate::config::ignored_env();
+    if !ignored.is_empty() {
+        tracing::warn!(
+            variables = %ignored.join(", "),
+            "ignoring FOLIO_* environment variables that are not configuration \
+             (read: FOLIO_<SECTION>__<KEY>, FOLIO_DATA_DIR, FOLIO_CONFIG, FOLIO_ADMIN_*)"
+        );
+    }
     let lock = DataDirLock::acquire(&config.data_dir)?;
     let workers = match config.server.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),

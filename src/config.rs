@@ -10,10 +10,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Environment variables that look like configuration but are not keys.
-const EXEMPT_ENV: &[&str] = &["config"];
-/// Prefix of the first-admin bootstrap variables (`FOLIO_ADMIN_EMAIL`, ...).
-const EXEMPT_ENV_PREFIX: &str = "admin_";
+mod env;
+pub use env::ignored as ignored_env;
 
 /// A configuration value that must never be printed or logged.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -555,10 +553,10 @@ impl Config {
         if let Some(path) = file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        let env = Env::prefixed("FOLIO_").split("__").filter(|key| {
-            let key = key.as_str().to_ascii_lowercase();
-            !EXEMPT_ENV.contains(&key.as_str()) && !key.starts_with(EXEMPT_ENV_PREFIX)
-        });
+        let is_config = env::filter();
+        let env = Env::prefixed("FOLIO_")
+            .filter(move |key| is_config(key.as_str()))
+            .split("__");
         Ok(fig.merge(env))
     }
 

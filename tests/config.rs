@@ -104,6 +104,40 @@ fn unknown_key_in_env_is_refused_with_its_name() {
 }
 
 #[test]
+fn orchestrator_variables_are_ignored_and_named() {
+    Jail::expect_with(|jail| {
+        // What Kubernetes injects for a Service named `folio`, and Docker links.
+        jail.set_env("FOLIO_SERVICE_HOST", "10.0.0.7");
+        jail.set_env("FOLIO_SERVICE_PORT", "8000");
+        jail.set_env("FOLIO_PORT", "tcp://10.0.0.7:8000");
+        jail.set_env("FOLIO_PORT_8000_TCP_ADDR", "10.0.0.7");
+        jail.set_env("FOLIO_SERVER__PORT", "9000");
+        jail.set_env("FOLIO_DATA_DIR", "/srv/folio");
+        jail.set_env("FOLIO_ADMIN_EMAIL", "a@example.com");
+        let config =
+            Config::load(&Source::Default).expect("foreign variables must not stop startup");
+        assert_eq!(config.server.port, 9000);
+        assert_eq!(config.data_dir, std::path::PathBuf::from("/srv/folio"));
+        let ignored = folio::config::ignored_env();
+        for name in [
+            "FOLIO_PORT",
+            "FOLIO_PORT_8000_TCP_ADDR",
+            "FOLIO_SERVICE_HOST",
+            "FOLIO_SERVICE_PORT",
+        ] {
+            assert!(
+                ignored.iter().any(|n| n == name),
+                "{name} not in {ignored:?}"
+            );
+        }
+        assert!(!ignored
+            .iter()
+            .any(|n| n == "FOLIO_SERVER__PORT" || n == "FOLIO_ADMIN_EMAIL"));
+        Ok(())
+    });
+}
+
+#[test]
 fn bad_values_are_refused() {
     Jail::expect_with(|jail| {
         jail.set_env("FOLIO_SERVER__PORT", "eighty");
