@@ -632,7 +632,7 @@ fn schemas() -> Value {
         "Login": {"type": "object", "required": ["identity", "password"], "properties": {"identity": {"type": "string"}, "password": {"type": "string"}}},
         "Refresh": {"type": "object", "properties": {"refresh_token": {"type": "string"}}},
         "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string"}}},
-        "CreateUser": {"allOf": [reference("Register"), {"type": "object", "properties": {"role": {"type": "string", "enum": ["user", "admin"]}}}]},
+        "CreateUser": {"allOf": [reference("Register"), {"type": "object", "properties": {"role": {"type": "string", "enum": ["user", "admin"]}, "disabled": {"type": "boolean"}}}]},
         "UpdateUser": {"type": "object", "properties": {"username": {"type": "string"}, "email": {"type": "string"}, "role": {"type": "string", "enum": ["user", "admin"]}, "disabled": {"type": "boolean"}}},
         "CreatePost": {"type": "object", "required": ["title", "content"], "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 255},
             "content": {"type": "string", "minLength": 1, "maxLength": 100000}, "slug": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},

@@ -466,6 +466,7 @@ impl MutationRoot {
                 username: input.username,
                 password: input.password,
                 role: None,
+                disabled: None,
             },
         )
         .await

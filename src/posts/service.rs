@@ -395,6 +395,11 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
                 updated_at: at,
             };
             outbox::record(c, "post.created", &post)?;
+            // Created published means it became public now: subscribers of
+            // `post.published` hear of it as they would of a later publish.
+            if post.published {
+                outbox::record(c, "post.published", &post)?;
+            }
             Ok(post)
         })
         .await?;
@@ -511,11 +516,25 @@ pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
         .write(move |c| {
             let post = load_for_write(c, &who, &target)?;
             repo::delete(c, &target)?;
-            outbox::record(c, "post.deleted", &json!({"id": target}))?;
+            record_deleted(c, &post)?;
             Ok(post)
         })
         .await?;
     ctx.caches.forget_post(&id, &post.slug);
+    Ok(())
+}
+
+/// Records a deletion: `post.unpublished` first when the post was public (it
+/// stops being so now), then `post.deleted`.
+pub(crate) fn record_deleted(c: &rusqlite::Connection, post: &Post) -> ApiResult<()> {
+    if post.published {
+        let gone = Post {
+            published: false,
+            ..post.clone()
+        };
+        outbox::record(c, "post.unpublished", &gone)?;
+    }
+    outbox::record(c, "post.deleted", &json!({"id": post.id}))?;
     Ok(())
 }
 

@@ -43,6 +43,7 @@ struct CreateBody {
     username: String,
     password: String,
     role: Option<String>,
+    disabled: Option<bool>,
 }
 
 impl From<CreateBody> for CreateUser {
@@ -52,6 +53,7 @@ impl From<CreateBody> for CreateUser {
             username: b.username,
             password: b.password,
             role: b.role,
+            disabled: b.disabled,
         }
     }
 }

@@ -21,8 +21,21 @@ pub fn insert_user(
     password_hash: &str,
     role: Role,
 ) -> ApiResult<User> {
+    insert_user_as(conn, email, username, password_hash, role, false)
+}
+
+/// [`insert_user`], optionally disabled from the start; `user.created`
+/// carries the state the user was created in.
+fn insert_user_as(
+    conn: &Connection,
+    email: &Email,
+    username: &Username,
+    password_hash: &str,
+    role: Role,
+    disabled: bool,
+) -> ApiResult<User> {
     let id = new_id();
-    let user = repo::insert(
+    let mut user = repo::insert(
         conn,
         &NewUser {
             id: &id,
@@ -32,6 +45,11 @@ pub fn insert_user(
             role,
         },
     )?;
+    if disabled {
+        repo::set_disabled(conn, &id, true)?;
+        user =
+            repo::by_id(conn, &id)?.ok_or_else(|| ApiError::internal("inserted user vanished"))?;
+    }
     outbox::record(conn, "user.created", &user.private_json())?;
     Ok(user)
 }
@@ -146,9 +164,11 @@ pub struct CreateUser {
     pub username: String,
     pub password: String,
     pub role: Option<String>,
+    pub disabled: Option<bool>,
 }
 
-/// `POST /api/users`: admins and `write` keys; `role` only from admins.
+/// `POST /api/users`: admins and `write` keys; `role` and `disabled` only
+/// from admins (ignored for others).
 pub async fn create(ctx: &Ctx, who: &Principal, input: CreateUser) -> ApiResult<User> {
     if !who.can_write_all() {
         return Err(ApiError::forbidden());
@@ -165,9 +185,10 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreateUser) -> ApiResult<
         _ => Some(Role::User),
     };
     let ((email, username), role) = problems.into_value(validated.zip(role))?;
+    let disabled = who.is_admin() && input.disabled == Some(true);
     let hash = ctx.hasher.hash(account.password).await?;
     ctx.db
-        .write(move |c| insert_user(c, &email, &username, &hash, role))
+        .write(move |c| insert_user_as(c, &email, &username, &hash, role, disabled))
         .await
 }
 
@@ -289,8 +310,11 @@ pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
             guard_last_admin(c, &user, true)?;
             let posts = crate::posts::repo::ids_by_author(c, &target)?;
             for (post_id, _) in &posts {
+                let post = crate::posts::repo::by_id(c, post_id)?;
                 crate::posts::repo::delete(c, post_id)?;
-                outbox::record(c, "post.deleted", &json!({"id": post_id}))?;
+                if let Some(post) = post {
+                    crate::posts::service::record_deleted(c, &post)?;
+                }
             }
             repo::delete(c, &target)?;
             outbox::record(c, "user.deleted", &json!({"id": target}))?;

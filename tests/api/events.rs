@@ -461,8 +461,9 @@ fn sse_delivers_filters_and_resumes() {
     let mut only_published = open_stream(&server, &token, "?types=post.published", None);
     let started = Instant::now();
     let post = create_post(&server, &token, "Live", "x");
-    let got = read_messages(&mut all, 1);
+    let got = read_messages(&mut all, 2);
     assert_eq!(got[0].0, "post.created");
+    assert_eq!(got[1].0, "post.published", "created published");
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "delivered promptly"
@@ -471,7 +472,7 @@ fn sse_delivers_filters_and_resumes() {
     assert_eq!(envelope["id"], got[0].1.as_str());
     assert_eq!(envelope["data"]["id"], post["id"]);
     let first_id = got[0].1.clone();
-    // Unpublish and publish again: the filtered stream sees only the publish.
+    // Unpublish and publish again: the filtered stream sees only the publishes.
     let client = reqwest::blocking::Client::new();
     let id = post["id"].as_str().unwrap();
     client
@@ -484,19 +485,20 @@ fn sse_delivers_filters_and_resumes() {
         .bearer_auth(&token)
         .send()
         .unwrap();
-    let filtered = read_messages(&mut only_published, 1);
+    let filtered = read_messages(&mut only_published, 2);
     assert_eq!(filtered[0].0, "post.published");
+    assert_eq!(filtered[1].0, "post.published");
     let rest = read_messages(&mut all, 2);
     assert_eq!(
         rest.iter().map(|m| m.0.as_str()).collect::<Vec<_>>(),
         vec!["post.unpublished", "post.published"]
     );
-    // Resume after the first event: the two later ones come from the outbox.
+    // Resume after the first event: the three later ones come from the outbox.
     let mut resumed = open_stream(&server, &token, "", Some(&first_id));
-    let again = read_messages(&mut resumed, 2);
+    let again = read_messages(&mut resumed, 3);
     assert_eq!(
         again.iter().map(|m| m.0.as_str()).collect::<Vec<_>>(),
-        vec!["post.unpublished", "post.published"]
+        vec!["post.published", "post.unpublished", "post.published"]
     );
     // An unknown (expired) id starts with a gap message, then the retained events.
     let mut gap = open_stream(

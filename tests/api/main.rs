@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod cache;
 mod durability;
+mod event_types;
 mod events;
 mod foundation;
 mod graphql;
