@@ -296,8 +296,7 @@ impl<'r> Responder<'r, 'static> for ApiError {
         if matches!(self, ApiError::Internal(_)) {
             log_internal(&self, id);
         }
-        let (_, path) = crate::auth::ratelimit::sent_target(req);
-        let body = if path.starts_with("/graphql") {
+        let body = if crate::http::area::Area::of(req).graphql {
             self.graphql_body(id).to_string()
         } else {
             self.body(id).to_string()

@@ -22,6 +22,7 @@ use rocket::{get, Request, Response};
 use crate::config::RateLimitConfig;
 use crate::ctx::Ctx;
 use crate::error::{stash, take_stashed, ApiError};
+use crate::http::area::Area;
 
 pub struct Limiter {
     pub name: &'static str,
@@ -201,15 +202,6 @@ impl RateLimits {
     }
 }
 
-/// Routes limited by the `auth` policy (per IP) rather than `default`.
-const AUTH_PATHS: &[&str] = &[
-    "/api/auth/register",
-    "/api/auth/login",
-    "/api/auth/refresh",
-    "/api/auth/password",
-    "/api/admin/setup",
-];
-
 pub const REJECT_PATH: &str = "/__folio/rate-limited";
 
 /// Where a rejected request was sent before it was rewritten to
@@ -259,21 +251,14 @@ fn key_of_ip(ip: Option<IpAddr>) -> String {
     }
 }
 
-pub fn is_limited_path(path: &str) -> bool {
-    path == "/graphql"
-        || path.starts_with("/graphql/")
-        || path == "/api"
-        || path.starts_with("/api/")
-}
-
 /// Counts `req` against its policy before any route runs, and answers it
 /// with `429` when the policy refuses it (step of [`crate::http::pipeline`]).
 pub async fn admit(ctx: &Ctx, req: &mut Request<'_>) {
-    let path = req.uri().path().as_str();
-    if !ctx.limits.enabled || req.method() == Method::Options || !is_limited_path(path) {
+    let area = Area::of(req);
+    if !ctx.limits.enabled || req.method() == Method::Options || !area.limited {
         return;
     }
-    let decision = if req.method() == Method::Post && AUTH_PATHS.contains(&path) {
+    let decision = if area.auth_policy {
         ctx.limits.auth.check(&ip_key(req))
     } else {
         let key = match crate::auth::principal::resolve(req).await {
@@ -312,17 +297,6 @@ pub fn reject(req: &mut Request<'_>, err: ApiError) {
     req.set_uri(Origin::parse(REJECT_PATH).unwrap_or(Origin::ROOT));
 }
 
-/// The routes that exchange a password, a refresh token or a setup token
-/// for a session: they ignore `Authorization` and `x-api-key`, so a client
-/// that still attaches an expired access token can log in or refresh.
-const TOKEN_EXCHANGE_PATHS: &[&str] = &[
-    "/api/auth/register",
-    "/api/auth/login",
-    "/api/auth/refresh",
-    "/api/auth/logout",
-    "/api/admin/setup",
-];
-
 /// A request that sends a credential must send a valid one: `401` even on
 /// routes anonymous callers may use (and whose handlers never look at the
 /// caller). Runs after [`admit`], so requests with bad credentials still
@@ -331,11 +305,8 @@ pub async fn check_credentials(req: &mut Request<'_>) {
     if !crate::http::headers::sent_credentials(req) {
         return;
     }
-    let path = req.uri().path().as_str();
-    if req.method() == Method::Options
-        || !is_limited_path(path)
-        || TOKEN_EXCHANGE_PATHS.contains(&path)
-    {
+    let area = Area::of(req);
+    if req.method() == Method::Options || !area.limited || area.token_exchange {
         return;
     }
     if let Err(failure) = crate::auth::principal::resolve(req).await {

@@ -28,9 +28,7 @@ pub fn secure<'r>(ctx: Option<&Ctx>, req: &'r Request<'_>, res: &mut Response<'r
             "max-age=31536000; includeSubDomains",
         ));
     }
-    // The path sent: a refusal was rewritten to the rejection route.
-    let path = crate::auth::ratelimit::sent_target(req).1;
-    if sent_credentials(req) || path.starts_with("/api/auth") {
+    if sent_credentials(req) || crate::http::area::Area::of(req).auth {
         res.set_header(Header::new("Cache-Control", "no-store"));
     }
     cors(ctx, req, res);

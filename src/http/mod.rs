@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every feature: the JSON body guard, the JSON
 //! catchers (with `405` + `Allow`), and small response helpers.
 
+pub mod area;
 pub mod body;
 pub mod catchers;
 pub mod etag;

@@ -17,6 +17,7 @@ use rocket::{Data, Request, Response};
 
 use crate::auth::ratelimit;
 use crate::ctx::Ctx;
+use crate::http::area::Area;
 use crate::http::headers;
 use crate::telemetry;
 
@@ -33,6 +34,8 @@ impl Fairing for Pipeline {
 
     async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
         telemetry::begin(req);
+        // Classified before a rejection rewrites the request.
+        Area::of(req);
         if let Some(ctx) = req.rocket().state::<Ctx>() {
             ratelimit::admit(ctx, req).await;
         }

@@ -12,6 +12,7 @@ mod event_types;
 mod events;
 mod foundation;
 mod graphql;
+mod hostile;
 mod migrations;
 mod openapi;
 mod ops;

@@ -1,0 +1,190 @@
+//! What a hostile tester tried: other spellings of a path past the rate
+//! limits.
+
+use rocket::http::{ContentType, Method, Status};
+use rocket::local::asynchronous::LocalResponse;
+use rocket::serde::json::{json, Value};
+
+use crate::support::{assert_error, header, json_of, TestApp, PASSWORD};
+
+/// The `r=` of the `RateLimit` field, when its policy is `policy`.
+fn remaining(res: &LocalResponse<'_>, policy: &str) -> Option<u32> {
+    let field = res.headers().get_one("RateLimit")?;
+    let rest = field.strip_prefix(&format!("\"{policy}\";r="))?;
+    rest.split(';').next()?.parse().ok()
+}
+
+fn assert_security_headers(res: &LocalResponse<'_>, path: &str) {
+    for (name, value) in [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+    ] {
+        assert_eq!(res.headers().get_one(name), Some(value), "{path}: {name}");
+    }
+}
+
+async fn post_raw<'a>(app: &'a TestApp, path: &str, body: Value) -> LocalResponse<'a> {
+    app.client
+        .post(path.to_string())
+        .header(ContentType::JSON)
+        .body(body.to_string())
+        .dispatch()
+        .await
+}
+
+/// Spellings the router takes to `POST /api/auth/login`.
+const LOGIN_SPELLINGS: &[&str] = &[
+    "//api/auth/login",
+    "/api/auth/login/",
+    "/api//auth/login",
+    "/api/auth/%6cogin",
+    "/api/%61uth/login",
+    "/%61pi/auth/login",
+    "/api/auth/%6C%6F%67%69%6E",
+    "///api///auth///login///",
+    "/api/auth/login?x",
+    "//api/auth/login/?x=1&y",
+];
+
+/// Spellings the router takes nowhere.
+const NOT_LOGIN: &[&str] = &[
+    "/api/auth%2Flogin",
+    "/api/auth/login%2F",
+    "/api/auth/LOGIN",
+    "/API/auth/login",
+    "/api/./auth/login",
+    "/api/x/../auth/login",
+    "/api/auth/login%3Fx",
+];
+
+#[rocket::async_test]
+async fn every_spelling_of_login_counts_under_auth_with_its_headers() {
+    let quota = LOGIN_SPELLINGS.len() as u32 + 2;
+    let app = TestApp::with(|c| c.rate_limit.auth_requests = quota).await;
+    app.register("ada").await;
+    let mut left = quota - 1;
+
+    // Tokens from another spelling are not stored either.
+    let res = post_raw(
+        &app,
+        "//api/auth/login",
+        json!({"identity": "ada", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(res.status(), Status::Ok);
+    left -= 1;
+    assert_eq!(remaining(&res, "auth"), Some(left));
+    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
+    assert_security_headers(&res, "//api/auth/login");
+
+    for (i, path) in LOGIN_SPELLINGS.iter().enumerate() {
+        let res = post_raw(
+            &app,
+            path,
+            json!({"identity": format!("nobody{i}"), "password": "Wrong-Pass-1"}),
+        )
+        .await;
+        assert_eq!(res.status(), Status::Unauthorized, "{path}");
+        left -= 1;
+        assert_eq!(remaining(&res, "auth"), Some(left), "{path}");
+        assert_eq!(
+            res.headers().get_one("RateLimit-Policy"),
+            Some(format!("\"auth\";q={quota};w=60").as_str()),
+            "{path}"
+        );
+        assert_eq!(
+            res.headers().get_one("Cache-Control"),
+            Some("no-store"),
+            "{path}"
+        );
+        assert_security_headers(&res, path);
+    }
+
+    // Spellings that reach no route are not counted under `auth`.
+    for path in NOT_LOGIN {
+        let res = post_raw(&app, path, json!({"identity": "x", "password": "y"})).await;
+        assert_eq!(res.status(), Status::NotFound, "{path}");
+        assert_eq!(remaining(&res, "auth"), None, "{path}");
+        assert_security_headers(&res, path);
+    }
+
+    // The quota is spent, whatever the spelling.
+    for path in ["/api/auth/login", "//api/auth/login", "/api/%61uth/login/"] {
+        let res = post_raw(&app, path, json!({"identity": "ada", "password": PASSWORD})).await;
+        assert_eq!(res.status(), Status::TooManyRequests, "{path}");
+        assert!(res.headers().get_one("Retry-After").is_some(), "{path}");
+        assert_eq!(
+            res.headers().get_one("Cache-Control"),
+            Some("no-store"),
+            "{path}"
+        );
+        let (_, body) = json_of(res).await;
+        assert_error(&body, "rate_limited");
+    }
+}
+
+#[rocket::async_test]
+async fn every_spelling_of_a_route_counts_under_default() {
+    let app = TestApp::with(|c| c.rate_limit.default_requests = 6).await;
+    let spellings = [
+        "//api/posts",
+        "/api/posts/",
+        "/api//posts?page=1",
+        "/%61pi/%70osts",
+        "//api//posts//",
+    ];
+    for (i, path) in spellings.iter().enumerate() {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), Status::Ok, "{path}");
+        assert_eq!(remaining(&res, "default"), Some(5 - i as u32), "{path}");
+        assert_security_headers(&res, path);
+    }
+    let res = app
+        .client
+        .post("//graphql/")
+        .header(ContentType::JSON)
+        .body(json!({"query": "{__typename}"}).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(remaining(&res, "default"), Some(0));
+    let res = app.get("//api/posts").await;
+    assert_eq!(res.status(), Status::TooManyRequests);
+    // Refused under /graphql in GraphQL's shape, whatever the spelling.
+    let res = app
+        .client
+        .post("//graphql")
+        .header(ContentType::JSON)
+        .body(json!({"query": "{__typename}"}).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::TooManyRequests);
+    let (_, body) = json_of(res).await;
+    assert!(body["errors"][0]["message"].is_string(), "{body}");
+}
+
+#[rocket::async_test]
+async fn a_bad_credential_is_refused_on_every_spelling() {
+    let app = TestApp::new().await;
+    for path in [
+        "//api/openapi.json",
+        "/api/openapi.json/",
+        "/api/%6fpenapi.json",
+    ] {
+        let (status, body) = app.call(Method::Get, path, Some("garbage"), None).await;
+        assert_eq!(status, Status::Unauthorized, "{path}");
+        assert_error(&body, "invalid_token");
+    }
+    // A token exchange ignores a stale token under any spelling.
+    app.register("bob").await;
+    let res = app
+        .client
+        .post("//api/auth/login/")
+        .header(ContentType::JSON)
+        .header(header("Authorization", "Bearer garbage"))
+        .body(json!({"identity": "bob", "password": PASSWORD}).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+}
