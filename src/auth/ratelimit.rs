@@ -3,9 +3,9 @@
 //! response.
 //!
 //! Written here rather than with `governor` because Folio needs two things
-//! its keyed limiter does not offer directly: a look without spending (the
-//! failed-login limit spends only on failure) and the remaining quota and
-//! reset time for the response fields. Keys live in a moka cache with a
+//! its keyed limiter does not offer directly: giving back a request (the
+//! failed-login limit reserves an attempt and returns it on success) and the
+//! remaining quota and reset time for the response fields. Keys live in a moka cache with a
 //! capacity bound and time-to-idle of one window (after which a bucket is full
 //! again anyway), so memory stays bounded under any key churn.
 
@@ -105,9 +105,9 @@ impl Limiter {
         }
     }
 
-    /// Would `cost` more requests be allowed now? When they would and
-    /// `spend` is set, they are counted; a refusal counts nothing.
-    fn decide(&self, key: &str, cost: u32, spend: bool) -> Decision {
+    /// Would `cost` more requests be allowed now? When they would, they are
+    /// counted; a refusal counts nothing.
+    fn decide(&self, key: &str, cost: u32) -> Decision {
         let now = Instant::now();
         // A known key is looked up by reference; only a new one is copied.
         let cell = match self.keys.get(key) {
@@ -140,32 +140,40 @@ impl Limiter {
                 ..base
             };
         }
-        if spend {
-            *tat = next;
-        }
-        let after = if spend { next } else { start };
-        let left = limit.saturating_duration_since(after);
+        *tat = next;
+        let left = limit.saturating_duration_since(next);
         Decision {
             remaining: (left.as_nanos() / self.interval.as_nanos().max(1)) as u32,
-            reset_secs: ceil_secs(after - now),
+            reset_secs: ceil_secs(next - now),
             ..base
         }
     }
 
     /// Spends one request when allowed.
     pub fn check(&self, key: &str) -> Decision {
-        self.decide(key, 1, true)
+        self.decide(key, 1)
     }
 
     /// Spends `n` requests when all of them are allowed; a refusal spends
     /// none (a GraphQL request with several logins is all or nothing).
     pub fn check_n(&self, key: &str, n: u32) -> Decision {
-        self.decide(key, n, true)
+        self.decide(key, n)
     }
 
-    /// Would one more request be allowed? Spends nothing.
-    pub fn peek(&self, key: &str) -> Decision {
-        self.decide(key, 1, false)
+    /// Gives back one request spent by [`Limiter::check`] (a reservation
+    /// that turned out not to count).
+    pub fn refund(&self, key: &str) {
+        let Some(cell) = self.keys.get(key) else {
+            return;
+        };
+        let mut tat = match cell.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // A time before now means a full bucket, like now itself.
+        if let Some(earlier) = tat.checked_sub(self.interval) {
+            *tat = earlier;
+        }
     }
 }
 
@@ -390,11 +398,15 @@ mod tests {
     }
 
     #[test]
-    fn peek_does_not_spend() {
-        let l = Limiter::new("t", 1, 60, 100);
-        assert!(l.peek("k").allowed);
-        assert!(l.peek("k").allowed);
+    fn refund_gives_back_one_request() {
+        let l = Limiter::new("t", 2, 60, 100);
         assert!(l.check("k").allowed);
-        assert!(!l.peek("k").allowed);
+        assert!(l.check("k").allowed);
+        assert!(!l.check("k").allowed);
+        l.refund("k");
+        assert!(l.check("k").allowed, "one came back");
+        assert!(!l.check("k").allowed, "only one");
+        l.refund("unknown");
+        assert!(l.check("unknown").allowed);
     }
 }

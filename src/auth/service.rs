@@ -173,8 +173,12 @@ pub async fn login(
         Some((u, _)) => format!("login:user:{}", u.id),
         None => format!("login:identity:{}", ident.to_lowercase()),
     };
-    if ctx.limits.enabled {
-        let d = ctx.limits.failed_login.peek(&key);
+    // The attempt is reserved before the hash is checked and given back on
+    // success, so parallel guesses cannot all pass a check made before any
+    // of them is counted.
+    let limited = ctx.limits.enabled;
+    if limited {
+        let d = ctx.limits.failed_login.check(&key);
         if !d.allowed {
             ctx.metrics.rate_limited("failed_login");
             return Err(ApiError::RateLimited {
@@ -186,16 +190,24 @@ pub async fn login(
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),
     };
-    let ok = ctx.hasher.verify(password.clone(), hash.clone()).await?;
-    let user = match user {
-        Some(u) if ok && !u.disabled => u,
-        _ => {
-            if ctx.limits.enabled {
-                ctx.limits.failed_login.check(&key);
+    let verified = ctx.hasher.verify(password.clone(), hash.clone()).await;
+    let ok = match verified {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Nothing was judged: the attempt does not count.
+            if limited {
+                ctx.limits.failed_login.refund(&key);
             }
-            return Err(ApiError::Unauthorized(AuthFailure::InvalidCredentials));
+            return Err(e);
         }
     };
+    let user = match user {
+        Some(u) if ok && !u.disabled => u,
+        _ => return Err(ApiError::Unauthorized(AuthFailure::InvalidCredentials)),
+    };
+    if limited {
+        ctx.limits.failed_login.refund(&key);
+    }
     let rehash = match hash {
         Some(h) if ctx.hasher.needs_rehash(&h) => Some(ctx.hasher.hash(password).await?),
         _ => None,

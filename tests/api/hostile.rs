@@ -1,5 +1,5 @@
 //! What a hostile tester tried: other spellings of a path past the rate
-//! limits.
+//! limits, and parallel password guesses.
 
 use rocket::http::{ContentType, Method, Status};
 use rocket::local::asynchronous::LocalResponse;
@@ -187,4 +187,52 @@ async fn a_bad_credential_is_refused_on_every_spelling() {
         .dispatch()
         .await;
     assert_eq!(res.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn parallel_wrong_guesses_never_pass_the_failed_login_limit() {
+    let app = TestApp::with(|c| c.rate_limit.failed_login_attempts = 5).await;
+    app.register("cal").await;
+    let guesses: Vec<_> = (0..30)
+        .map(|i| {
+            post_raw(
+                &app,
+                "/api/auth/login",
+                json!({"identity": "cal", "password": format!("Wrong-Pass-{i}")}),
+            )
+        })
+        .collect();
+    let mut checked = 0;
+    for res in futures::future::join_all(guesses).await {
+        match res.status() {
+            Status::Unauthorized => checked += 1,
+            Status::TooManyRequests => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(checked, 5, "guesses that reached the password check");
+    // The right password is refused too until the window passes.
+    let res = post_raw(
+        &app,
+        "/api/auth/login",
+        json!({"identity": "cal", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(res.status(), Status::TooManyRequests);
+}
+
+#[rocket::async_test]
+async fn successful_logins_give_their_attempt_back() {
+    let app = TestApp::with(|c| c.rate_limit.failed_login_attempts = 2).await;
+    app.register("dee").await;
+    for _ in 0..5 {
+        app.login("dee", PASSWORD).await;
+    }
+    let wrong = json!({"identity": "dee", "password": "Wrong-Pass-1"});
+    for _ in 0..2 {
+        let res = post_raw(&app, "/api/auth/login", wrong.clone()).await;
+        assert_eq!(res.status(), Status::Unauthorized);
+    }
+    let res = post_raw(&app, "/api/auth/login", wrong.clone()).await;
+    assert_eq!(res.status(), Status::TooManyRequests);
 }
