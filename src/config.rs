@@ -122,8 +122,9 @@ impl Default for EventsConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhooksConfig {
-    /// Refuse loopback, private, link-local and metadata addresses (after
-    /// DNS resolution). Off by default so local receivers work.
+    /// Refuse loopback, private, metadata and special-purpose addresses
+    /// on every delivery (see `events::egress`). Off by default so local
+    /// receivers work.
     pub block_private_networks: bool,
     /// First retry after this many seconds, doubling each time (with jitter).
     pub retry_base_seconds: u64,

@@ -5,7 +5,6 @@
 //! flight, so one slow or dead endpoint never delays the others.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,9 +13,9 @@ use rand::Rng;
 use sha2::Sha256;
 use tokio::sync::Notify;
 
+use super::egress;
 use super::repo as events_repo;
 use super::webhook_repo::{self as repo, Delivery, Webhook};
-use super::webhooks::is_private;
 use crate::config::WebhooksConfig;
 use crate::ctx::Ctx;
 
@@ -87,26 +86,6 @@ impl Dispatch {
     }
 }
 
-/// Resolves names, refusing private addresses (`block_private_networks`).
-struct PublicOnly;
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| !is_private(a.ip()))
-                .collect();
-            if addrs.is_empty() {
-                return Err(format!("{host} resolves only to private addresses").into());
-            }
-            let iter: reqwest::dns::Addrs = Box::new(addrs.into_iter());
-            Ok(iter)
-        })
-    }
-}
-
 pub fn client(cfg: &WebhooksConfig) -> reqwest::Result<reqwest::Client> {
     let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -114,7 +93,8 @@ pub fn client(cfg: &WebhooksConfig) -> reqwest::Result<reqwest::Client> {
         .timeout(Duration::from_secs(cfg.timeout_seconds.max(1)))
         .user_agent(concat!("folio-webhooks/", env!("CARGO_PKG_VERSION")));
     if cfg.block_private_networks {
-        b = b.dns_resolver(Arc::new(PublicOnly));
+        // A proxy would resolve and connect in our stead, unchecked.
+        b = b.dns_resolver(Arc::new(egress::PublicOnly)).no_proxy();
     }
     b.build()
 }
@@ -216,26 +196,12 @@ async fn attempt(ctx: Ctx, client: reqwest::Client, d: Delivery) {
         Ok(Some(h)) if h.enabled => h,
         _ => return,
     };
-    let t = crate::clock::unix_seconds();
     let started = Instant::now();
-    let res = client
-        .post(&hook.url)
-        .header("content-type", "application/json")
-        .header("x-folio-event", &d.event_type)
-        .header("x-folio-delivery", &d.event_id)
-        .header("x-folio-signature", signature(&hook.secret, t, &d.payload))
-        .body(d.payload.clone())
-        .send()
-        .await;
-    let duration_ms = started.elapsed().as_millis() as u64;
-    let (code, error) = match res {
-        Ok(r) => {
-            let status = r.status().as_u16();
-            let err = (!r.status().is_success()).then(|| format!("answered {status}"));
-            (Some(status), err)
-        }
-        Err(e) => (None, Some(describe(&e))),
+    let (code, error) = match refused(&ctx.config.webhooks, &hook.url) {
+        Some(why) => (None, Some(why)),
+        None => send(&client, &hook, &d).await,
     };
+    let duration_ms = started.elapsed().as_millis() as u64;
     let cfg = &ctx.config.webhooks;
     let done = d.attempts + 1;
     let final_failure = error.is_some() && done >= i64::from(cfg.max_attempts);
@@ -271,6 +237,45 @@ async fn attempt(ctx: Ctx, client: reqwest::Client, d: Delivery) {
             tracing::debug!(webhook_id = %hook.id, delivery_id = %d.id, "webhook delivered");
         }
         (Err(e), _) => tracing::error!(error = %e, "recording a webhook attempt failed"),
+    }
+}
+
+/// Why a delivery to `url` may not be attempted: the URL names a blocked
+/// address, which the resolver never sees (checked on every delivery, so a
+/// webhook made before blocking was turned on is covered too).
+fn refused(cfg: &WebhooksConfig, url: &str) -> Option<String> {
+    if !cfg.block_private_networks {
+        return None;
+    }
+    match reqwest::Url::parse(url) {
+        Ok(parsed) => egress::refuse_url(&parsed).map(|why| format!("refused: {why}")),
+        Err(e) => Some(format!("refused: invalid URL: {e}")),
+    }
+}
+
+/// One signed POST: the answer's status, and the error when it failed.
+async fn send(
+    client: &reqwest::Client,
+    hook: &Webhook,
+    d: &Delivery,
+) -> (Option<u16>, Option<String>) {
+    let t = crate::clock::unix_seconds();
+    let res = client
+        .post(&hook.url)
+        .header("content-type", "application/json")
+        .header("x-folio-event", &d.event_type)
+        .header("x-folio-delivery", &d.event_id)
+        .header("x-folio-signature", signature(&hook.secret, t, &d.payload))
+        .body(d.payload.clone())
+        .send()
+        .await;
+    match res {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let err = (!r.status().is_success()).then(|| format!("answered {status}"));
+            (Some(status), err)
+        }
+        Err(e) => (None, Some(describe(&e))),
     }
 }
 

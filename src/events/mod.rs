@@ -2,6 +2,7 @@
 //! live stream, and webhooks.
 
 pub mod dispatcher;
+pub mod egress;
 pub mod hub;
 pub mod outbox;
 pub mod repo;

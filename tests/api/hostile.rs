@@ -1,11 +1,13 @@
 //! What a hostile tester tried: other spellings of a path past the rate
-//! limits, and parallel password guesses.
+//! limits, parallel password guesses, and webhooks to blocked addresses.
+
+use std::time::Duration;
 
 use rocket::http::{ContentType, Method, Status};
 use rocket::local::asynchronous::LocalResponse;
 use rocket::serde::json::{json, Value};
 
-use crate::support::{assert_error, header, json_of, TestApp, PASSWORD};
+use crate::support::{assert_error, header, json_of, Receiver, TestApp, PASSWORD};
 
 /// The `r=` of the `RateLimit` field, when its policy is `policy`.
 fn remaining(res: &LocalResponse<'_>, policy: &str) -> Option<u32> {
@@ -235,4 +237,73 @@ async fn successful_logins_give_their_attempt_back() {
     }
     let res = post_raw(&app, "/api/auth/login", wrong.clone()).await;
     assert_eq!(res.status(), Status::TooManyRequests);
+}
+
+/// A webhook stored before `block_private_networks` was turned on (its URL
+/// was never checked).
+async fn stored_webhook(app: &TestApp, url: String) -> String {
+    let id = folio::users::model::new_id();
+    let hook = id.clone();
+    app.ctx()
+        .db
+        .write(move |c| {
+            folio::events::webhook_repo::insert(
+                c,
+                &hook,
+                &url,
+                &["*".to_string()],
+                "a-secret-of-16-chars",
+            )
+        })
+        .await
+        .unwrap();
+    id
+}
+
+#[rocket::async_test]
+async fn deliveries_to_blocked_addresses_are_refused_on_every_attempt() {
+    let receiver = Receiver::start(0, Duration::ZERO);
+    let app = TestApp::with(|c| {
+        c.webhooks.block_private_networks = true;
+        c.webhooks.max_attempts = 1;
+    })
+    .await;
+    let admin = app.admin_token("root").await;
+    let urls = [
+        receiver.url(),
+        format!("http://localhost:{}/hook", receiver.port),
+        format!("http://[::ffff:127.0.0.1]:{}/hook", receiver.port),
+        format!("http://2130706433:{}/hook", receiver.port),
+    ];
+    for url in urls {
+        let hook = stored_webhook(&app, url.clone()).await;
+        let (status, _) = app
+            .call(
+                Method::Post,
+                &format!("/api/admin/webhooks/{hook}/ping"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, Status::Ok, "{url}");
+        let mut delivery = Value::Null;
+        for _ in 0..100 {
+            let (_, list) = app
+                .get_as(
+                    &format!("/api/admin/webhooks/{hook}/deliveries"),
+                    Some(&admin),
+                )
+                .await;
+            delivery = list["deliveries"][0].clone();
+            if delivery["attempts"].as_i64().unwrap_or(0) >= 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(delivery["status"], "failed", "{url}: {delivery}");
+        let error = delivery["last_error"].as_str().unwrap_or_default();
+        assert!(error.starts_with("refused: "), "{url}: {delivery}");
+        assert!(delivery["last_response_code"].is_null(), "{url}");
+    }
+    assert!(receiver.received().is_empty(), "nothing reached 127.0.0.1");
 }
