@@ -82,12 +82,30 @@ fn forget_refresh_cookie(jar: &CookieJar<'_>) {
     jar.remove(Cookie::build(REFRESH_COOKIE).path(REFRESH_COOKIE_PATH));
 }
 
+/// A refresh token as presented: in the body, or by the cookie.
+struct Presented {
+    token: String,
+    by_cookie: bool,
+}
+
 /// The refresh token from the body, else from the cookie.
-fn presented_refresh(body: Option<RefreshBody>, jar: &CookieJar<'_>) -> ApiResult<String> {
-    body.and_then(|b| b.refresh_token)
+fn presented_refresh(body: Option<RefreshBody>, jar: &CookieJar<'_>) -> ApiResult<Presented> {
+    if let Some(token) = body
+        .and_then(|b| b.refresh_token)
         .filter(|t| !t.trim().is_empty())
-        .or_else(|| jar.get(REFRESH_COOKIE).map(|c| c.value().to_string()))
-        .ok_or(ApiError::Unauthorized(AuthFailure::InvalidRefreshToken))
+    {
+        return Ok(Presented {
+            token,
+            by_cookie: false,
+        });
+    }
+    let cookie = jar
+        .get(REFRESH_COOKIE)
+        .ok_or(ApiError::Unauthorized(AuthFailure::InvalidRefreshToken))?;
+    Ok(Presented {
+        token: cookie.value().to_string(),
+        by_cookie: true,
+    })
 }
 
 #[post("/register", data = "<body>")]
@@ -126,8 +144,14 @@ async fn refresh(
     browser: Browser,
     jar: &CookieJar<'_>,
 ) -> ApiResult<Value> {
-    let token = presented_refresh(body.0, jar)?;
-    match service::refresh(ctx, &token, meta).await {
+    let presented = presented_refresh(body.0, jar)?;
+    // A token the client never saw (an HttpOnly cookie) is never handed to
+    // it in the body: what the cookie authenticates gets a cookie back.
+    let browser = Browser {
+        enabled: browser.enabled || presented.by_cookie,
+        ..browser
+    };
+    match service::refresh(ctx, &presented.token, meta).await {
         Ok(s) => Ok(session_json(s, browser, jar, ctx)),
         Err(e) => {
             if browser.enabled {
@@ -144,9 +168,9 @@ async fn logout(
     body: OptionalJsonBody<RefreshBody>,
     jar: &CookieJar<'_>,
 ) -> ApiResult<Status> {
-    let token = presented_refresh(body.0, jar)?;
+    let presented = presented_refresh(body.0, jar)?;
     forget_refresh_cookie(jar);
-    service::logout(ctx, &token).await?;
+    service::logout(ctx, &presented.token).await?;
     Ok(Status::NoContent)
 }
 

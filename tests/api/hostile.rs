@@ -1,5 +1,6 @@
 //! What a hostile tester tried: other spellings of a path past the rate
-//! limits, parallel password guesses, and webhooks to blocked addresses.
+//! limits, parallel password guesses, webhooks to blocked addresses, and
+//! the refresh cookie turned into a readable token.
 
 use std::time::Duration;
 
@@ -306,4 +307,49 @@ async fn deliveries_to_blocked_addresses_are_refused_on_every_attempt() {
         assert!(delivery["last_response_code"].is_null(), "{url}");
     }
     assert!(receiver.received().is_empty(), "nothing reached 127.0.0.1");
+}
+
+/// Registers `name` in browser mode: the tracked client keeps the cookie.
+async fn browser_session(app: &TestApp, name: &str) {
+    let res = app
+        .client
+        .post("/api/auth/register")
+        .header(ContentType::JSON)
+        .header(header("x-folio-client", "browser"))
+        .body(
+            json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD})
+                .to_string(),
+        )
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Created);
+}
+
+async fn cookie_call<'a>(
+    app: &'a TestApp,
+    path: &str,
+    headers: &[(&'static str, &str)],
+) -> LocalResponse<'a> {
+    let mut req = app.client.post(path.to_string());
+    for (name, value) in headers {
+        req = req.header(header(name, *value));
+    }
+    req.dispatch().await
+}
+
+#[rocket::async_test]
+async fn a_refresh_by_cookie_answers_only_a_cookie() {
+    let app = TestApp::new().await;
+    browser_session(&app, "eve").await;
+    // No x-folio-client header: the cookie still only buys a cookie.
+    for _ in 0..2 {
+        let res = cookie_call(&app, "/api/auth/refresh", &[]).await;
+        assert_eq!(res.status(), Status::Ok);
+        let cookie = res.headers().get_one("Set-Cookie").unwrap_or_default();
+        assert!(cookie.starts_with("folio_refresh="), "{cookie}");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        let (_, body) = json_of(res).await;
+        assert!(body["access_token"].is_string(), "{body}");
+        assert!(body.get("refresh_token").is_none(), "{body}");
+    }
 }
