@@ -132,6 +132,8 @@ pub enum ApiError {
     Unauthorized(AuthFailure),
     #[error("{0}")]
     Forbidden(String),
+    #[error("The refresh cookie is accepted only from this site or a configured origin")]
+    CrossOrigin,
     #[error("{0}")]
     NotFound(String),
     #[error("Method not allowed")]
@@ -173,7 +175,7 @@ impl ApiError {
         match self {
             ApiError::Validation(_) | ApiError::InvalidJson(_) => Status::BadRequest,
             ApiError::Unauthorized(_) => Status::Unauthorized,
-            ApiError::Forbidden(_) => Status::Forbidden,
+            ApiError::Forbidden(_) | ApiError::CrossOrigin => Status::Forbidden,
             ApiError::NotFound(_) => Status::NotFound,
             ApiError::MethodNotAllowed { .. } => Status::MethodNotAllowed,
             ApiError::Conflict(_) => Status::Conflict,
@@ -192,6 +194,7 @@ impl ApiError {
             ApiError::InvalidJson(_) => "invalid_json",
             ApiError::Unauthorized(f) => f.code(),
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::CrossOrigin => "cross_origin_refused",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",

@@ -562,6 +562,12 @@ fn operation(op: &Op) -> Value {
     if op.auth == Auth::Required {
         responses.insert("403".into(), error_response("Not allowed"));
     }
+    if matches!(op.path, "/api/auth/refresh" | "/api/auth/logout") {
+        responses.insert(
+            "403".into(),
+            error_response("Refresh cookie sent from another origin"),
+        );
+    }
     if op.path.contains('{') {
         responses.insert("404".into(), error_response("Not found"));
     }

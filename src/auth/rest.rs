@@ -11,7 +11,7 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, AuthFailure};
 use crate::http::body::{JsonBody, OptionalJsonBody};
 use crate::http::etag::Created;
-use crate::http::request::Browser;
+use crate::http::request::{Browser, CookieOrigin};
 
 pub const REFRESH_COOKIE: &str = "folio_refresh";
 
@@ -88,8 +88,13 @@ struct Presented {
     by_cookie: bool,
 }
 
-/// The refresh token from the body, else from the cookie.
-fn presented_refresh(body: Option<RefreshBody>, jar: &CookieJar<'_>) -> ApiResult<Presented> {
+/// The refresh token from the body, else from the cookie. The cookie counts
+/// only from where [`CookieOrigin`] allows it (`403 cross_origin_refused`).
+fn presented_refresh(
+    body: Option<RefreshBody>,
+    jar: &CookieJar<'_>,
+    origin: CookieOrigin,
+) -> ApiResult<Presented> {
     if let Some(token) = body
         .and_then(|b| b.refresh_token)
         .filter(|t| !t.trim().is_empty())
@@ -102,6 +107,9 @@ fn presented_refresh(body: Option<RefreshBody>, jar: &CookieJar<'_>) -> ApiResul
     let cookie = jar
         .get(REFRESH_COOKIE)
         .ok_or(ApiError::Unauthorized(AuthFailure::InvalidRefreshToken))?;
+    if !origin.allowed {
+        return Err(ApiError::CrossOrigin);
+    }
     Ok(Presented {
         token: cookie.value().to_string(),
         by_cookie: true,
@@ -142,9 +150,10 @@ async fn refresh(
     body: OptionalJsonBody<RefreshBody>,
     meta: ClientMeta,
     browser: Browser,
+    origin: CookieOrigin,
     jar: &CookieJar<'_>,
 ) -> ApiResult<Value> {
-    let presented = presented_refresh(body.0, jar)?;
+    let presented = presented_refresh(body.0, jar, origin)?;
     // A token the client never saw (an HttpOnly cookie) is never handed to
     // it in the body: what the cookie authenticates gets a cookie back.
     let browser = Browser {
@@ -166,9 +175,10 @@ async fn refresh(
 async fn logout(
     ctx: &State<Ctx>,
     body: OptionalJsonBody<RefreshBody>,
+    origin: CookieOrigin,
     jar: &CookieJar<'_>,
 ) -> ApiResult<Status> {
-    let presented = presented_refresh(body.0, jar)?;
+    let presented = presented_refresh(body.0, jar, origin)?;
     forget_refresh_cookie(jar);
     service::logout(ctx, &presented.token).await?;
     Ok(Status::NoContent)

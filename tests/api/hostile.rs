@@ -1,6 +1,6 @@
 //! What a hostile tester tried: other spellings of a path past the rate
 //! limits, parallel password guesses, webhooks to blocked addresses, and
-//! the refresh cookie turned into a readable token.
+//! the refresh cookie used from elsewhere.
 
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use rocket::http::{ContentType, Method, Status};
 use rocket::local::asynchronous::LocalResponse;
 use rocket::serde::json::{json, Value};
 
-use crate::support::{assert_error, header, json_of, Receiver, TestApp, PASSWORD};
+use crate::support::{assert_error, header, json_of, refresh_of, Receiver, TestApp, PASSWORD};
 
 /// The `r=` of the `RateLimit` field, when its policy is `policy`.
 fn remaining(res: &LocalResponse<'_>, policy: &str) -> Option<u32> {
@@ -352,4 +352,66 @@ async fn a_refresh_by_cookie_answers_only_a_cookie() {
         assert!(body["access_token"].is_string(), "{body}");
         assert!(body.get("refresh_token").is_none(), "{body}");
     }
+}
+
+#[rocket::async_test]
+async fn the_refresh_cookie_is_refused_from_other_origins() {
+    let app =
+        TestApp::with(|c| c.cors.allowed_origins = vec!["https://app.example.com".into()]).await;
+    browser_session(&app, "fay").await;
+    let evil: &[&[(&str, &str)]] = &[
+        &[("Origin", "https://evil.example")],
+        &[
+            ("Origin", "https://evil.example"),
+            ("Sec-Fetch-Site", "cross-site"),
+        ],
+        &[("Sec-Fetch-Site", "cross-site")],
+        &[
+            ("Sec-Fetch-Site", "same-site"),
+            ("Origin", "https://sub.folio.test"),
+        ],
+        &[("Origin", "null"), ("Host", "folio.test")],
+    ];
+    for path in ["/api/auth/refresh", "/api/auth/logout"] {
+        for headers in evil {
+            let res = cookie_call(&app, path, headers).await;
+            assert_eq!(res.status(), Status::Forbidden, "{path} {headers:?}");
+            assert!(res.headers().get_one("Set-Cookie").is_none(), "{path}");
+            let (_, body) = json_of(res).await;
+            assert_error(&body, "cross_origin_refused");
+        }
+    }
+    // The session survived every refusal; its own site, a configured
+    // origin and a client that is no browser may use the cookie.
+    let fine: &[&[(&str, &str)]] = &[
+        &[],
+        &[("Origin", "http://folio.test"), ("Host", "folio.test")],
+        &[("Sec-Fetch-Site", "same-origin")],
+        &[
+            ("Origin", "https://app.example.com"),
+            ("Sec-Fetch-Site", "cross-site"),
+        ],
+    ];
+    for headers in fine {
+        let res = cookie_call(&app, "/api/auth/refresh", headers).await;
+        assert_eq!(res.status(), Status::Ok, "{headers:?}");
+    }
+    let res = cookie_call(
+        &app,
+        "/api/auth/logout",
+        &[("Origin", "http://folio.test"), ("Host", "folio.test")],
+    )
+    .await;
+    assert_eq!(res.status(), Status::NoContent);
+    // A token in the body is no cookie: any origin may present it.
+    let s = app.register("gus").await;
+    let res = app
+        .client
+        .post("/api/auth/refresh")
+        .header(ContentType::JSON)
+        .header(header("Origin", "https://evil.example"))
+        .body(json!({"refresh_token": refresh_of(&s)}).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
 }
