@@ -2,6 +2,7 @@
 //! driving the real Rocket from `folio::app::build` (or the real binary).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod contract;
 mod support;
 
 mod admin;

@@ -61,7 +61,8 @@ impl TestApp {
         let rocket = folio::app::build(config.clone())
             .await
             .expect("app builds")
-            .mount("/test", routes![echo]);
+            .mount("/test", routes![echo])
+            .attach(crate::contract::Conformance);
         let client = Client::tracked(rocket).await.expect("valid rocket");
         TestApp {
             client,

@@ -1,0 +1,78 @@
+//! The component schemas of the OpenAPI document: one per body shape.
+
+use rocket::serde::json::{json, Value};
+
+use super::reference;
+
+pub(super) fn schemas() -> Value {
+    let ts = json!({"type": "string", "format": "date-time"});
+    let pagination = json!({"type": "object", "properties": {
+        "page": {"type": "integer"}, "limit": {"type": "integer"}, "total": {"type": "integer"},
+        "pages": {"type": "integer"}, "next_cursor": {"type": ["string", "null"]}, "exact": {"type": "boolean"}}});
+    json!({
+        "Error": {"type": "object", "required": ["error", "code", "correlation_id"], "properties": {
+            "error": {"type": "string"}, "code": {"type": "string"}, "correlation_id": {"type": "string"},
+            "details": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}},
+        "User": {"type": "object", "required": ["id", "username", "created_at"], "properties": {
+            "id": {"type": "string", "format": "uuid"}, "username": {"type": "string"}, "email": {"type": "string"},
+            "role": {"type": "string", "enum": ["user", "admin"]}, "disabled": {"type": "boolean"},
+            "created_at": ts, "updated_at": ts}},
+        "UserEnvelope": {"type": "object", "properties": {"user": reference("User")}},
+        "UserList": {"type": "object", "properties": {"users": {"type": "array", "items": reference("User")}, "pagination": pagination}},
+        "Post": {"type": "object", "properties": {
+            "id": {"type": "string", "format": "uuid"}, "title": {"type": "string"}, "slug": {"type": "string"},
+            "content": {"type": "string"}, "author": {"type": "object", "properties": {"id": {"type": "string"}, "username": {"type": "string"}}},
+            "author_id": {"type": "string"}, "published": {"type": "boolean"}, "published_at": {"type": ["string", "null"], "format": "date-time"},
+            "created_at": ts, "updated_at": ts}},
+        "PostEnvelope": {"type": "object", "properties": {"post": reference("Post")}},
+        "PostList": {"type": "object", "properties": {"posts": {"type": "array", "items": reference("Post")}, "pagination": pagination}},
+        "SearchResults": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object", "properties": {
+            "post": reference("Post"), "rank": {"type": "number"}, "snippet": {"type": "string"}}}}, "pagination": pagination}},
+        "Session": {"type": "object", "properties": {"user": reference("User"), "access_token": {"type": "string"},
+            "refresh_token": {"type": "string", "description": "Absent in browser mode (x-folio-client: browser): it is in the HttpOnly cookie"},
+            "token_type": {"type": "string", "const": "Bearer"}, "expires_in": {"type": "integer"}}},
+        "Register": {"type": "object", "required": ["email", "username", "password"], "properties": {
+            "email": {"type": "string", "format": "email"}, "username": {"type": "string", "pattern": "^[A-Za-z0-9_-]{3,30}$"},
+            "password": {"type": "string", "minLength": 8, "maxLength": 128}}},
+        "Login": {"type": "object", "required": ["identity", "password"], "properties": {"identity": {"type": "string"}, "password": {"type": "string"}}},
+        "Refresh": {"type": "object", "properties": {"refresh_token": {"type": "string"}}},
+        "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string"}}},
+        "CreateUser": {"allOf": [reference("Register"), {"type": "object", "properties": {"role": {"type": "string", "enum": ["user", "admin"]}, "disabled": {"type": "boolean"}}}]},
+        "UpdateUser": {"type": "object", "properties": {"username": {"type": "string"}, "email": {"type": "string"}, "role": {"type": "string", "enum": ["user", "admin"]}, "disabled": {"type": "boolean"}}},
+        "CreatePost": {"type": "object", "required": ["title", "content"], "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 255},
+            "content": {"type": "string", "minLength": 1, "maxLength": 100000}, "slug": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
+            "published": {"type": "boolean"}, "author_id": {"type": "string", "format": "uuid"}}},
+        "UpdatePost": {"type": "object", "properties": {"title": {"type": "string"}, "content": {"type": "string"}, "slug": {"type": "string"}}},
+        "Setup": {"allOf": [reference("Register"), {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}]},
+        "CreateApiKey": {"type": "object", "required": ["name", "scopes"], "properties": {"name": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string", "enum": ["read", "write", "admin"]}}}},
+        "ApiKey": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "prefix": {"type": "string"},
+            "scopes": {"type": "array", "items": {"type": "string"}}, "created_at": ts, "last_used_at": {"type": ["string", "null"]}}},
+        "CreatedApiKey": {"type": "object", "properties": {"api_key": reference("ApiKey"), "key": {"type": "string", "description": "Shown once"}}},
+        "Webhook": {"type": "object", "properties": {"id": {"type": "string"}, "url": {"type": "string"},
+            "events": {"type": "array", "items": {"type": "string"}}, "enabled": {"type": "boolean"},
+            "consecutive_failures": {"type": "integer"}, "created_at": ts, "updated_at": ts}},
+        "WebhookEnvelope": {"type": "object", "properties": {"webhook": reference("Webhook")}},
+        "WebhookList": {"type": "object", "properties": {"webhooks": {"type": "array", "items": reference("Webhook")}}},
+        "CreateWebhook": {"type": "object", "required": ["url", "events"], "properties": {"url": {"type": "string", "format": "uri"},
+            "events": {"type": "array", "items": {"type": "string"}}, "secret": {"type": "string"}}},
+        "UpdateWebhook": {"type": "object", "properties": {"url": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}}, "enabled": {"type": "boolean"}}},
+        "CreatedWebhook": {"type": "object", "properties": {"webhook": reference("Webhook"), "secret": {"type": "string", "description": "Shown once"}}},
+        "Delivery": {"type": "object", "properties": {"id": {"type": "string"}, "event_id": {"type": "string"}, "event_type": {"type": "string"},
+            "status": {"type": "string", "enum": ["pending", "delivered", "failed"]}, "attempts": {"type": "integer"},
+            "last_response_code": {"type": ["integer", "null"]}, "last_error": {"type": ["string", "null"]},
+            "next_attempt_at": {"type": ["string", "null"]}, "created_at": ts, "delivered_at": {"type": ["string", "null"]}}},
+        "DeliveryEnvelope": {"type": "object", "properties": {"delivery": reference("Delivery")}},
+        "DeliveryList": {"type": "object", "properties": {"deliveries": {"type": "array", "items": reference("Delivery")}, "pagination": pagination}},
+        "Stats": {"type": "object", "properties": {"users": {"type": "integer"}, "posts": {"type": "integer"},
+            "published_posts": {"type": "integer"}, "db_size_bytes": {"type": "integer"},
+            "cache": {"type": "object", "properties": {"hits": {"type": "integer"}, "misses": {"type": "integer"}, "entries": {"type": "integer"}}},
+            "requests": {"type": "object", "properties": {"total": {"type": "integer"}, "per_minute": {"type": "array", "items": {"type": "integer"}, "minItems": 60, "maxItems": 60}}},
+            "uptime_seconds": {"type": "integer"}, "version": {"type": "string"}}},
+        "Backup": {"type": "object", "properties": {"name": {"type": "string"}, "path": {"type": "string"},
+            "size_bytes": {"type": "integer"}, "duration_ms": {"type": "integer"}, "created_at": ts}},
+        "BackupList": {"type": "object", "properties": {"backups": {"type": "array", "items": reference("Backup")}}},
+        "Config": {"type": "object", "description": "The effective configuration by section, secrets masked"},
+        "OpenApi": {"type": "object", "required": ["openapi", "info", "paths"]},
+        "ApiKeyList": {"type": "object", "properties": {"api_keys": {"type": "array", "items": reference("ApiKey")}}},
+    })
+}
