@@ -7,6 +7,7 @@
 //! path and query parameters, both ways) and to every status they answer.
 
 mod admin_ops;
+mod links;
 mod ops;
 mod schemas;
 
@@ -144,6 +145,9 @@ fn success(op: &Op) -> Value {
         }
     };
     let mut ok = json!({"description": "Success", "content": content});
+    if let Some(links) = links::links(op, all_ops()) {
+        ok["links"] = links;
+    }
     if op.status == 201 {
         ok["headers"] =
             json!({"Location": {"description": "The new resource", "schema": {"type": "string"}}});
@@ -209,11 +213,23 @@ fn responses(op: &Op) -> serde_json::Map<String, Value> {
     responses
 }
 
+fn operation_id(op: &Op) -> String {
+    format!(
+        "{}{}",
+        op.method,
+        op.path.replace(['/', '{', '}', '-', '.'], "_")
+    )
+}
+
+fn all_ops() -> impl Iterator<Item = &'static Op> {
+    ops::OPS.iter().chain(admin_ops::OPS)
+}
+
 fn operation(op: &Op) -> Value {
     let mut o = json!({
         "tags": [op.tag],
         "summary": op.summary,
-        "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}', '-', '.'], "_")),
+        "operationId": operation_id(op),
         "parameters": op.params.iter().map(|p| param(op.path, p)).collect::<Vec<_>>(),
         "responses": responses(op),
     });
@@ -232,7 +248,7 @@ fn operation(op: &Op) -> Value {
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
-    for op in ops::OPS.iter().chain(admin_ops::OPS) {
+    for op in all_ops() {
         let entry = paths
             .entry(op.path.to_string())
             .or_insert_with(|| json!({}));

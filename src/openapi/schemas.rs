@@ -3,12 +3,18 @@
 use rocket::serde::json::{json, Value};
 
 use super::reference;
+use crate::events::sse::EVENT_TYPES;
 
 pub(super) fn schemas() -> Value {
     let ts = json!({"type": "string", "format": "date-time"});
     let pagination = json!({"type": "object", "properties": {
         "page": {"type": "integer"}, "limit": {"type": "integer"}, "total": {"type": "integer"},
         "pages": {"type": "integer"}, "next_cursor": {"type": ["string", "null"]}, "exact": {"type": "boolean"}}});
+    let url = json!({"type": "string", "format": "uri", "pattern": "^https?://[^/@\\s]+", "maxLength": 2048});
+    let mut event_types = vec!["*"];
+    event_types.extend(EVENT_TYPES);
+    let events =
+        json!({"type": "array", "minItems": 1, "items": {"type": "string", "enum": event_types}});
     json!({
         "Error": {"type": "object", "required": ["error", "code", "correlation_id"], "properties": {
             "error": {"type": "string"}, "code": {"type": "string"}, "correlation_id": {"type": "string"},
@@ -38,13 +44,15 @@ pub(super) fn schemas() -> Value {
         "Refresh": {"type": "object", "properties": {"refresh_token": {"type": "string"}}},
         "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string"}}},
         "CreateUser": {"allOf": [reference("Register"), {"type": "object", "properties": {"role": {"type": "string", "enum": ["user", "admin"]}, "disabled": {"type": "boolean"}}}]},
-        "UpdateUser": {"type": "object", "properties": {"username": {"type": "string"}, "email": {"type": "string"}, "role": {"type": "string", "enum": ["user", "admin"]}, "disabled": {"type": "boolean"}}},
+        "UpdateUser": {"type": "object", "properties": {"username": {"type": "string", "pattern": "^[A-Za-z0-9_-]{3,30}$"}, "email": {"type": "string", "format": "email"}, "role": {"type": "string", "enum": ["user", "admin"]}, "disabled": {"type": "boolean"}}},
         "CreatePost": {"type": "object", "required": ["title", "content"], "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 255},
             "content": {"type": "string", "minLength": 1, "maxLength": 100000}, "slug": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"},
             "published": {"type": "boolean"}, "author_id": {"type": "string", "format": "uuid"}}},
-        "UpdatePost": {"type": "object", "properties": {"title": {"type": "string"}, "content": {"type": "string"}, "slug": {"type": "string"}}},
+        "UpdatePost": {"type": "object", "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 255},
+            "content": {"type": "string", "minLength": 1, "maxLength": 100000}, "slug": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}}},
         "Setup": {"allOf": [reference("Register"), {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}]},
-        "CreateApiKey": {"type": "object", "required": ["name", "scopes"], "properties": {"name": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string", "enum": ["read", "write", "admin"]}}}},
+        "CreateApiKey": {"type": "object", "required": ["name", "scopes"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"},
+            "scopes": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["read", "write", "admin"]}}}},
         "ApiKey": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "prefix": {"type": "string"},
             "scopes": {"type": "array", "items": {"type": "string"}}, "created_at": ts, "last_used_at": {"type": ["string", "null"]}}},
         "CreatedApiKey": {"type": "object", "properties": {"api_key": reference("ApiKey"), "key": {"type": "string", "description": "Shown once"}}},
@@ -53,9 +61,9 @@ pub(super) fn schemas() -> Value {
             "consecutive_failures": {"type": "integer"}, "created_at": ts, "updated_at": ts}},
         "WebhookEnvelope": {"type": "object", "properties": {"webhook": reference("Webhook")}},
         "WebhookList": {"type": "object", "properties": {"webhooks": {"type": "array", "items": reference("Webhook")}}},
-        "CreateWebhook": {"type": "object", "required": ["url", "events"], "properties": {"url": {"type": "string", "format": "uri"},
-            "events": {"type": "array", "items": {"type": "string"}}, "secret": {"type": "string"}}},
-        "UpdateWebhook": {"type": "object", "properties": {"url": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}}, "enabled": {"type": "boolean"}}},
+        "CreateWebhook": {"type": "object", "required": ["url", "events"], "properties": {"url": url.clone(),
+            "events": events.clone(), "secret": {"type": "string", "minLength": 16, "maxLength": 256}}},
+        "UpdateWebhook": {"type": "object", "properties": {"url": url, "events": events, "enabled": {"type": "boolean"}}},
         "CreatedWebhook": {"type": "object", "properties": {"webhook": reference("Webhook"), "secret": {"type": "string", "description": "Shown once"}}},
         "Delivery": {"type": "object", "properties": {"id": {"type": "string"}, "event_id": {"type": "string"}, "event_type": {"type": "string"},
             "status": {"type": "string", "enum": ["pending", "delivered", "failed"]}, "attempts": {"type": "integer"},

@@ -162,3 +162,48 @@ fn writes_document_storage_errors_and_every_route_its_rate_limit() {
         }
     }
 }
+
+#[test]
+fn every_link_names_an_operation_and_its_path_parameters() {
+    let doc = folio::openapi::document();
+    let mut ops = std::collections::HashMap::new();
+    for item in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(_, i)| i)
+    {
+        for op in item.as_object().into_iter().flatten().map(|(_, o)| o) {
+            ops.insert(
+                op["operationId"].as_str().unwrap_or_default().to_string(),
+                op,
+            );
+        }
+    }
+    let mut links = 0;
+    for op in ops.values() {
+        for response in op["responses"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, r)| r)
+        {
+            for link in response["links"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, l)| l)
+            {
+                let target = ops[link["operationId"].as_str().unwrap_or_default()];
+                let mut given: Vec<&String> =
+                    link["parameters"].as_object().unwrap().keys().collect();
+                let mut wanted = params_in(target, "path");
+                given.sort();
+                wanted.sort();
+                assert_eq!(given, wanted.iter().collect::<Vec<_>>(), "{link}");
+                links += 1;
+            }
+        }
+    }
+    assert!(links >= 10, "only {links} links");
+}
