@@ -5,11 +5,113 @@ use rocket::serde::json::{json, Value};
 use super::reference;
 use crate::events::sse::EVENT_TYPES;
 
+/// The fields every answer of a schema carries, so that schemathesis's
+/// response check catches a field gone missing.
+const REQUIRED: &[(&str, &[&str])] = &[
+    ("UserEnvelope", &["user"]),
+    ("UserList", &["users", "pagination"]),
+    (
+        "Post",
+        &[
+            "id",
+            "title",
+            "slug",
+            "content",
+            "author",
+            "author_id",
+            "published",
+            "published_at",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    ("PostEnvelope", &["post"]),
+    ("PostList", &["posts", "pagination"]),
+    ("SearchResults", &["results", "pagination"]),
+    (
+        "Session",
+        &["user", "access_token", "token_type", "expires_in"],
+    ),
+    (
+        "ApiKey",
+        &[
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "created_at",
+            "last_used_at",
+        ],
+    ),
+    ("CreatedApiKey", &["api_key", "key"]),
+    ("ApiKeyList", &["api_keys"]),
+    (
+        "Webhook",
+        &[
+            "id",
+            "url",
+            "events",
+            "enabled",
+            "consecutive_failures",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    ("WebhookEnvelope", &["webhook"]),
+    ("WebhookList", &["webhooks"]),
+    ("CreatedWebhook", &["webhook", "secret"]),
+    (
+        "Delivery",
+        &[
+            "id",
+            "webhook_id",
+            "event_id",
+            "event_type",
+            "status",
+            "attempts",
+            "last_response_code",
+            "last_error",
+            "next_attempt_at",
+            "created_at",
+            "delivered_at",
+        ],
+    ),
+    ("DeliveryEnvelope", &["delivery"]),
+    ("DeliveryList", &["deliveries", "pagination"]),
+    (
+        "Stats",
+        &[
+            "users",
+            "posts",
+            "published_posts",
+            "db_size_bytes",
+            "cache",
+            "requests",
+            "uptime_seconds",
+            "version",
+        ],
+    ),
+    (
+        "Backup",
+        &["name", "path", "size_bytes", "duration_ms", "created_at"],
+    ),
+    ("BackupList", &["backups"]),
+];
+
 pub(super) fn schemas() -> Value {
+    let mut schemas = all();
+    for (name, fields) in REQUIRED {
+        schemas[*name]["required"] = json!(fields);
+    }
+    schemas
+}
+
+fn all() -> Value {
     let ts = json!({"type": "string", "format": "date-time"});
     let pagination = json!({"type": "object", "properties": {
         "page": {"type": "integer"}, "limit": {"type": "integer"}, "total": {"type": "integer"},
-        "pages": {"type": "integer"}, "next_cursor": {"type": ["string", "null"]}, "exact": {"type": "boolean"}}});
+        "pages": {"type": "integer"}, "next_cursor": {"type": ["string", "null"]}, "exact": {"type": "boolean"}},
+        "required": ["limit"]});
     let url = json!({"type": "string", "format": "uri", "pattern": "^https?://[^/@\\s]+", "maxLength": 2048});
     let mut event_types = vec!["*"];
     event_types.extend(EVENT_TYPES);
@@ -33,7 +135,8 @@ pub(super) fn schemas() -> Value {
         "PostEnvelope": {"type": "object", "properties": {"post": reference("Post")}},
         "PostList": {"type": "object", "properties": {"posts": {"type": "array", "items": reference("Post")}, "pagination": pagination}},
         "SearchResults": {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object", "properties": {
-            "post": reference("Post"), "rank": {"type": "number"}, "snippet": {"type": "string"}}}}, "pagination": pagination}},
+            "post": reference("Post"), "rank": {"type": "number"}, "snippet": {"type": "string"}}, "required": ["post", "rank", "snippet"]}},
+            "pagination": pagination}},
         "Session": {"type": "object", "properties": {"user": reference("User"), "access_token": {"type": "string"},
             "refresh_token": {"type": "string", "description": "Absent in browser mode (x-folio-client: browser): it is in the HttpOnly cookie"},
             "token_type": {"type": "string", "const": "Bearer"}, "expires_in": {"type": "integer"}}},
@@ -65,7 +168,7 @@ pub(super) fn schemas() -> Value {
             "events": events.clone(), "secret": {"type": "string", "minLength": 16, "maxLength": 256}}},
         "UpdateWebhook": {"type": "object", "properties": {"url": url, "events": events, "enabled": {"type": "boolean"}}},
         "CreatedWebhook": {"type": "object", "properties": {"webhook": reference("Webhook"), "secret": {"type": "string", "description": "Shown once"}}},
-        "Delivery": {"type": "object", "properties": {"id": {"type": "string"}, "event_id": {"type": "string"}, "event_type": {"type": "string"},
+        "Delivery": {"type": "object", "properties": {"id": {"type": "string"}, "webhook_id": {"type": "string"}, "event_id": {"type": "string"}, "event_type": {"type": "string"},
             "status": {"type": "string", "enum": ["pending", "delivered", "failed"]}, "attempts": {"type": "integer"},
             "last_response_code": {"type": ["integer", "null"]}, "last_error": {"type": ["string", "null"]},
             "next_attempt_at": {"type": ["string", "null"]}, "created_at": ts, "delivered_at": {"type": ["string", "null"]}}},
@@ -80,7 +183,8 @@ pub(super) fn schemas() -> Value {
             "size_bytes": {"type": "integer"}, "duration_ms": {"type": "integer"}, "created_at": ts}},
         "BackupList": {"type": "object", "properties": {"backups": {"type": "array", "items": reference("Backup")}}},
         "Config": {"type": "object", "description": "The effective configuration by section, secrets masked"},
-        "OpenApi": {"type": "object", "required": ["openapi", "info", "paths"]},
+        "OpenApi": {"type": "object", "required": ["openapi", "info", "paths"], "properties": {
+            "openapi": {"type": "string"}, "info": {"type": "object"}, "paths": {"type": "object"}}},
         "ApiKeyList": {"type": "object", "properties": {"api_keys": {"type": "array", "items": reference("ApiKey")}}},
     })
 }

@@ -207,3 +207,21 @@ fn every_link_names_an_operation_and_its_path_parameters() {
     }
     assert!(links >= 10, "only {links} links");
 }
+
+#[test]
+fn every_required_field_is_a_property() {
+    let doc = folio::openapi::document();
+    for (name, schema) in doc["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        for field in schema["required"].as_array().into_iter().flatten() {
+            let field = field.as_str().unwrap_or_default();
+            assert!(
+                schema["properties"][field].is_object(),
+                "{name} requires {field}, which it does not describe"
+            );
+        }
+    }
+}
