@@ -103,7 +103,36 @@ pub(super) fn schemas() -> Value {
     for (name, fields) in REQUIRED {
         schemas[*name]["required"] = json!(fields);
     }
+    for (name, example) in examples() {
+        schemas[name]["example"] = example;
+    }
     schemas
+}
+
+/// Valid bodies, so the fuzzer's examples phase gets past the validators
+/// (a password must also pass the strength check, which no schema states).
+fn examples() -> [(&'static str, Value); 5] {
+    let account = json!({"email": "ada@example.com", "username": "ada_l",
+        "password": "Analytical-Engine-1843"});
+    let mut user = account.clone();
+    user["role"] = "user".into();
+    [
+        ("Register", account),
+        ("CreateUser", user),
+        (
+            "CreatePost",
+            json!({"title": "Notes on the engine", "content": "It weaves algebraic patterns."}),
+        ),
+        (
+            "CreateApiKey",
+            json!({"name": "deploy", "scopes": ["read", "write"]}),
+        ),
+        // A closed local port: deliveries fail without leaving the machine.
+        (
+            "CreateWebhook",
+            json!({"url": "http://127.0.0.1:9/hook", "events": ["post.published"]}),
+        ),
+    ]
 }
 
 fn all() -> Value {
@@ -142,7 +171,8 @@ fn all() -> Value {
             "token_type": {"type": "string", "const": "Bearer"}, "expires_in": {"type": "integer"}}},
         "Register": {"type": "object", "required": ["email", "username", "password"], "properties": {
             "email": {"type": "string", "format": "email"}, "username": {"type": "string", "pattern": "^[A-Za-z0-9_-]{3,30}$"},
-            "password": {"type": "string", "minLength": 8, "maxLength": 128}}},
+            "password": {"type": "string", "minLength": 8, "maxLength": 128,
+                "description": "A lower-case letter, an upper-case letter and a digit; not a common password"}}},
         "Login": {"type": "object", "required": ["identity", "password"], "properties": {"identity": {"type": "string"}, "password": {"type": "string"}}},
         "Refresh": {"type": "object", "properties": {"refresh_token": {"type": "string"}}},
         "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string"}}},
