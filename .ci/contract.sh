@@ -45,7 +45,7 @@ bin=${CONTRACT_BIN:-}
 if [[ -z $bin ]]; then
   echo "== contract: cargo build --release"
   cargo build --release --bin folio
-  bin=$root/target/release/folio
+  bin=${CARGO_TARGET_DIR:-$root/target}/release/folio
 fi
 
 work=$(mktemp -d)
