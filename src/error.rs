@@ -13,7 +13,12 @@ use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use serde::Serialize;
 
+pub use crate::db::health::StorageFault;
 use crate::telemetry::correlation_id;
+
+/// Seconds a client is told to wait after a storage failure: long enough
+/// for an operator to free space, short enough to notice recovery soon.
+pub const STORAGE_RETRY_AFTER: u64 = 10;
 
 /// One problem with one input field.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -150,6 +155,10 @@ pub enum ApiError {
     RateLimited { retry_after: u64 },
     #[error("{0}")]
     NotReady(String),
+    /// The storage under the database failed (`507`/`503`); `cause` is
+    /// SQLite's message, for the log.
+    #[error("{}", .fault.message())]
+    Storage { fault: StorageFault, cause: String },
     #[error("Internal server error")]
     Internal(#[source] Arc<dyn std::error::Error + Send + Sync>),
 }
@@ -168,7 +177,15 @@ impl ApiError {
     }
 
     pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        ApiError::Internal(Arc::from(err.into()))
+        let err = err.into();
+        // A storage failure keeps its own answer however it was wrapped.
+        if let Some(e) = err.downcast_ref::<rusqlite::Error>() {
+            if let Some(fault) = crate::db::health::classify(e) {
+                let cause = e.to_string();
+                return ApiError::Storage { fault, cause };
+            }
+        }
+        ApiError::Internal(Arc::from(err))
     }
 
     pub fn status(&self) -> Status {
@@ -184,6 +201,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType => Status::UnsupportedMediaType,
             ApiError::RateLimited { .. } => Status::TooManyRequests,
             ApiError::NotReady(_) => Status::ServiceUnavailable,
+            ApiError::Storage { fault, .. } => match fault {
+                StorageFault::Full => Status::InsufficientStorage,
+                StorageFault::Unavailable => Status::ServiceUnavailable,
+            },
             ApiError::Internal(_) => Status::InternalServerError,
         }
     }
@@ -203,6 +224,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::NotReady(_) => "not_ready",
+            ApiError::Storage { fault, .. } => fault.code(),
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -314,6 +336,9 @@ impl<'r> Responder<'r, 'static> for ApiError {
             }
             ApiError::RateLimited { retry_after } => {
                 res.header(Header::new("Retry-After", retry_after.to_string()));
+            }
+            ApiError::Storage { .. } => {
+                res.header(Header::new("Retry-After", STORAGE_RETRY_AFTER.to_string()));
             }
             _ => {}
         }

@@ -16,7 +16,7 @@ use rocket::request::{self, FromRequest};
 use rocket::{get, routes, Request, Route, State};
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, ApiResult, AuthFailure};
+use crate::error::{ApiError, ApiResult, AuthFailure, StorageFault};
 
 /// Upper bounds of the request-duration histogram, in seconds.
 const BUCKETS: &[f64] = &[
@@ -284,6 +284,12 @@ pub async fn render(ctx: &Ctx) -> String {
     let _ = writeln!(out, "# HELP folio_db_read_connections Read-pool connections by state.\n# TYPE folio_db_read_connections gauge");
     let _ = writeln!(out, "folio_db_read_connections{{state=\"in_use\"}} {in_use}\nfolio_db_read_connections{{state=\"idle\"}} {idle}");
     let _ = writeln!(out, "# HELP folio_db_reads_queued Reads waiting for a reader thread (one per read connection).\n# TYPE folio_db_reads_queued gauge\nfolio_db_reads_queued {}", ctx.db.reads_queued());
+    let (full, unavailable) = match ctx.db.storage_fault() {
+        Some(StorageFault::Full) => (1, 0),
+        Some(StorageFault::Unavailable) => (0, 1),
+        None => (0, 0),
+    };
+    let _ = writeln!(out, "# HELP folio_db_storage_failing 1 while database writes fail because the storage is full or unavailable (read-only, I/O errors).\n# TYPE folio_db_storage_failing gauge\nfolio_db_storage_failing{{code=\"storage_full\"}} {full}\nfolio_db_storage_failing{{code=\"storage_unavailable\"}} {unavailable}");
     let w = ctx.db.writer_stats();
     let _ = writeln!(out, "# HELP folio_db_write_transactions_total Committed write batches (group commits).\n# TYPE folio_db_write_transactions_total counter");
     let _ = writeln!(

@@ -9,6 +9,7 @@
 
 pub mod backup;
 mod checkpointer;
+pub mod health;
 pub mod lock;
 pub mod migrate;
 pub mod stats;
@@ -26,7 +27,7 @@ use crate::config::{Config, Synchronous};
 use crate::error::{ApiError, ApiResult};
 
 pub use checkpointer::CheckpointStats;
-pub use writer::WriterStats;
+pub use writer::{Maintenance, WriterStats};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -450,8 +451,26 @@ impl Db {
         self.inner.writer.stats()
     }
 
-    /// Checks the database answers and every migration is applied.
+    /// The fault the last writes failed with, until a write succeeds again.
+    pub fn storage_fault(&self) -> Option<health::StorageFault> {
+        self.inner.writer.health().fault()
+    }
+
+    /// Runs `task` on the writer's connection between write batches, outside
+    /// any transaction (connection settings, upkeep).
+    pub async fn on_writer(&self, task: Maintenance) -> ApiResult<()> {
+        self.inner.writer.maintenance(task).await
+    }
+
+    /// Checks the database answers, every migration is applied and writes
+    /// are not failing.
     pub async fn ready(&self) -> ApiResult<()> {
+        if let Some(fault) = self.storage_fault() {
+            return Err(ApiError::NotReady(format!(
+                "database writes are failing ({})",
+                fault.code()
+            )));
+        }
         let known = self.inner.migrations.len();
         self.read(move |c| {
             let count: i64 =

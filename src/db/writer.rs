@@ -17,6 +17,7 @@ use std::time::Instant;
 use rusqlite::Connection;
 use tokio::sync::{oneshot, watch};
 
+use super::health::StorageHealth;
 use crate::error::{ApiError, ApiResult};
 
 /// Most jobs committed together.
@@ -24,8 +25,33 @@ const MAX_BATCH: usize = 512;
 
 /// Called after the batch's COMMIT with its outcome; sends the job's result.
 type Finish = Box<dyn FnOnce(Result<(), ApiError>) + Send>;
-/// Runs the job; returns whether it succeeded and how to answer its caller.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+/// Runs the job on the connection, or, given the error that keeps it from
+/// running, only prepares that answer.
+type Job = Box<dyn FnOnce(Result<&Connection, ApiError>) -> Ran + Send>;
+
+/// What running one job tells its batch.
+struct Ran {
+    ok: bool,
+    /// It succeeded and changed rows (set by `run_job`).
+    wrote: bool,
+    /// Its error, when the storage failed under it.
+    fault: Option<ApiError>,
+    finish: Finish,
+}
+
+impl Ran {
+    /// A job answered with `err` without running.
+    fn not_run<T: Send + 'static>(reply: oneshot::Sender<ApiResult<T>>, err: ApiError) -> Ran {
+        Ran {
+            ok: false,
+            wrote: false,
+            fault: None,
+            finish: Box::new(move |_| {
+                let _ = reply.send(Err(err));
+            }),
+        }
+    }
+}
 /// Upkeep run on the writer's connection between batches.
 pub type Maintenance = Box<dyn FnOnce(&Connection) -> rusqlite::Result<()> + Send>;
 
@@ -58,6 +84,7 @@ pub struct Writer {
     tx: Mutex<mpsc::Sender<Msg>>,
     handle: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<WriterStats>,
+    health: Arc<StorageHealth>,
 }
 
 impl Writer {
@@ -70,6 +97,8 @@ impl Writer {
         let (tx, rx) = mpsc::channel();
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
+        let health = Arc::new(StorageHealth::default());
+        let thread_health = health.clone();
         let (commit_tx, commits) = watch::channel(0u64);
         let handle = std::thread::Builder::new()
             .name("folio-writer".into())
@@ -77,18 +106,28 @@ impl Writer {
                 if let Some(hook) = &hook {
                     hook.install(&conn);
                 }
-                run(conn, rx, &thread_stats, &commit_tx, hook.as_ref());
+                let state = State {
+                    stats: &thread_stats,
+                    health: &thread_health,
+                };
+                run(conn, rx, state, &commit_tx, hook.as_ref());
             })?;
         Ok(Writer {
             commits,
             tx: Mutex::new(tx),
             handle: Mutex::new(Some(handle)),
             stats,
+            health,
         })
     }
 
     pub fn stats(&self) -> &WriterStats {
         &self.stats
+    }
+
+    /// Whether the last writes reached the disk.
+    pub fn health(&self) -> &StorageHealth {
+        &self.health
     }
 
     /// Ticks after every committed batch (to wake event consumers).
@@ -103,8 +142,15 @@ impl Writer {
     {
         let (reply, answer) = oneshot::channel::<ApiResult<T>>();
         let job: Job = Box::new(move |conn| {
-            let result = f(conn);
+            let result = match conn {
+                Ok(conn) => f(conn),
+                Err(e) => return Ran::not_run(reply, e),
+            };
             let ok = result.is_ok();
+            let fault = match &result {
+                Err(e @ ApiError::Storage { .. }) => Some(e.clone()),
+                _ => None,
+            };
             let finish: Finish = Box::new(move |commit| {
                 let outcome = match commit {
                     Ok(()) => result,
@@ -114,7 +160,12 @@ impl Writer {
                 // The caller may have gone away; nothing to do then.
                 let _ = reply.send(outcome);
             });
-            (ok, finish)
+            Ran {
+                ok,
+                wrote: false,
+                fault,
+                finish,
+            }
         });
         self.send(Msg::Job(job))?;
         answer
@@ -162,10 +213,17 @@ impl Writer {
     }
 }
 
+/// What the writer thread counts and records.
+#[derive(Clone, Copy)]
+struct State<'a> {
+    stats: &'a WriterStats,
+    health: &'a StorageHealth,
+}
+
 fn run(
     conn: Connection,
     rx: mpsc::Receiver<Msg>,
-    stats: &WriterStats,
+    state: State<'_>,
     commits: &watch::Sender<u64>,
     checkpoints: Option<&super::checkpointer::Hook>,
 ) {
@@ -202,7 +260,7 @@ fn run(
             }
         }
         // Only batches that changed rows wake the event consumers.
-        if run_batch(&conn, jobs, stats) {
+        if run_batch(&conn, jobs, state) {
             commits.send_modify(|n| *n = n.wrapping_add(1));
             if let Some(hook) = checkpoints {
                 hook.finish_on_writer(&conn);
@@ -226,31 +284,70 @@ fn data_version(conn: &Connection) -> i64 {
 /// Runs one batch; true when it committed and changed rows (counting
 /// rows changed by triggers, and by jobs that were rolled back: a false
 /// "changed" only costs a needless wake-up).
-fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) -> bool {
+fn run_batch(conn: &Connection, jobs: Vec<Job>, state: State<'_>) -> bool {
+    let State { stats, health } = state;
     let started = Instant::now();
     let before = conn.total_changes();
     let count = jobs.len() as u64;
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let err = ApiError::internal(e);
+        let err = ApiError::from(e);
+        match &err {
+            ApiError::Storage { fault, cause } => {
+                health.failed(*fault, cause);
+            }
+            other => tracing::error!(error = %other, "could not begin a write transaction"),
+        }
         for job in jobs {
-            // Each job is answered without running: the transaction never began.
-            answer_unrun(job, err.clone());
+            (job(Err(err.clone())).finish)(Err(err.clone()));
         }
         return false;
     }
     let mut finishers = Vec::with_capacity(jobs.len());
+    let (mut wrote, mut fault, mut aborted) = (false, None, None);
     for job in jobs {
-        finishers.push(run_job(conn, job));
+        if let Some(err) = &aborted {
+            finishers.push(job(Err(ApiError::clone(err))).finish);
+            continue;
+        }
+        let ran = run_job(conn, job);
+        wrote |= ran.wrote;
+        fault = fault.or(ran.fault);
+        finishers.push(ran.finish);
+        // SQLite may roll the whole transaction back on a full disk or an
+        // I/O error: the earlier jobs' changes are gone with it.
+        if conn.is_autocommit() {
+            aborted =
+                Some(fault.clone().unwrap_or_else(|| {
+                    ApiError::internal("the write transaction was rolled back")
+                }));
+        }
     }
     // Search index changes queued by this batch's jobs go in now, in one
     // statement (see `apply_index_changes`), inside the same transaction.
-    let commit = crate::posts::repo::apply_index_changes(conn)
-        .and_then(|()| conn.execute_batch("COMMIT"))
-        .map_err(|e| {
-            stats.failed_commits.fetch_add(1, Ordering::Relaxed);
-            let _ = conn.execute_batch("ROLLBACK");
-            ApiError::internal(e)
-        });
+    let commit = match aborted {
+        Some(err) => Err(err),
+        None => crate::posts::repo::apply_index_changes(conn)
+            .and_then(|()| conn.execute_batch("COMMIT"))
+            .map_err(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                ApiError::from(e)
+            }),
+    };
+    if let Err(e) = &commit {
+        stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+        if fault.is_none() && matches!(e, ApiError::Storage { .. }) {
+            fault = Some(e.clone());
+        }
+    }
+    match &fault {
+        Some(ApiError::Storage { fault, cause }) => {
+            health.failed(*fault, cause);
+        }
+        _ if commit.is_ok() && wrote => {
+            health.succeeded();
+        }
+        _ => {}
+    }
     let changed = commit.is_ok() && conn.total_changes() != before;
     if changed {
         stats.committed.fetch_add(1, Ordering::AcqRel);
@@ -267,28 +364,34 @@ fn run_batch(conn: &Connection, jobs: Vec<Job>, stats: &WriterStats) -> bool {
 }
 
 /// Runs one job inside a SAVEPOINT, rolling back its changes on error or panic.
-fn run_job(conn: &Connection, job: Job) -> Finish {
+fn run_job(conn: &Connection, job: Job) -> Ran {
     if let Err(e) = exec_cached(conn, "SAVEPOINT job") {
-        tracing::error!(error = %e, "could not open a savepoint; the job was not run");
-        return Box::new(|_| {});
+        return job(Err(ApiError::from(e)));
     }
-    match catch_unwind(AssertUnwindSafe(|| job(conn))) {
-        Ok((true, finish)) => {
+    let before = conn.total_changes();
+    match catch_unwind(AssertUnwindSafe(|| job(Ok(conn)))) {
+        Ok(mut ran) if ran.ok => {
             if let Err(e) = exec_cached(conn, "RELEASE job") {
                 tracing::error!(error = %e, "releasing a savepoint failed");
             }
-            finish
+            ran.wrote = conn.total_changes() != before;
+            ran
         }
-        Ok((false, finish)) => {
+        Ok(ran) => {
             rollback_savepoint(conn);
-            finish
+            ran
         }
         Err(_) => {
             tracing::error!("a write job panicked; its changes were rolled back");
             rollback_savepoint(conn);
             // The job's reply channel was dropped with the panic: its caller
             // sees "writer stopped" as an internal error.
-            Box::new(|_| {})
+            Ran {
+                ok: false,
+                wrote: false,
+                fault: None,
+                finish: Box::new(|_| {}),
+            }
         }
     }
 }
@@ -300,15 +403,11 @@ fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<usize> {
 }
 
 fn rollback_savepoint(conn: &Connection) {
+    // Nothing to roll back when SQLite ended the transaction itself.
+    if conn.is_autocommit() {
+        return;
+    }
     if let Err(e) = conn.execute_batch("ROLLBACK TO job; RELEASE job") {
         tracing::error!(error = %e, "rolling back a savepoint failed");
     }
-}
-
-fn answer_unrun(job: Job, err: ApiError) {
-    // A job can only report through its Finish, which needs it to run; a job
-    // that never ran is dropped, which closes its reply channel and gives the
-    // caller an internal error. Log the cause here, where it is known.
-    tracing::error!(error = %err, "could not begin a write transaction");
-    drop(job);
 }

@@ -20,4 +20,5 @@ mod ops;
 mod posts;
 mod process;
 mod search;
+mod storage;
 mod users;
