@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::db::{Db, DbError, DbOptions};
 use crate::error::ApiError;
-use crate::http::body::BodyLimit;
+use crate::http::body::{BodyLimit, BodyTimeout};
 use crate::http::pipeline::Pipeline;
 use crate::{admin, auth, events, graphql, health, http, metrics, openapi, posts, users};
 
@@ -53,7 +53,11 @@ pub fn rocket_figment(config: &Config) -> Figment {
         .merge(("shutdown.ctrlc", true))
         .merge(("shutdown.signals", vec!["term"]))
         .merge(("shutdown.grace", config.server.shutdown_grace_seconds))
-        .merge(("shutdown.mercy", 2u32));
+        .merge(("shutdown.mercy", 2u32))
+        // Read by the patched Rocket's server (vendor/rocket/FOLIO-PATCH.md).
+        .merge(("header_read_timeout", config.server.header_timeout_seconds))
+        .merge(("max_connections", config.server.max_connections))
+        .merge(("body_read_timeout", config.server.body_timeout_seconds));
     if config.server.workers > 0 {
         fig = fig.merge(("workers", config.server.workers));
     }
@@ -91,6 +95,10 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
     let tasks_ctx = ctx.clone();
     rocket::custom(rocket_figment(&ctx.config))
         .manage(BodyLimit(ctx.config.server.body_limit))
+        .manage(BodyTimeout(
+            (ctx.config.server.body_timeout_seconds > 0)
+                .then(|| Duration::from_secs(ctx.config.server.body_timeout_seconds)),
+        ))
         .manage(schema)
         .manage(graphql::route::Documents::new())
         .manage(ctx.hub.clone())

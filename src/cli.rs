@@ -38,7 +38,7 @@ pub fn load_config(source: &Source) -> Result<Config, CliError> {
 }
 
 /// `folio serve`: runs the server until SIGTERM or Ctrl-C.
-pub fn serve(config: Config) -> Result<(), CliError> {
+pub fn serve(mut config: Config) -> Result<(), CliError> {
     // Held until serve returns, so queued log lines are written out.
     let _log_guard = crate::telemetry::init(&config);
     let ignored = crate::config::ignored_env();
@@ -49,6 +49,7 @@ pub fn serve(config: Config) -> Result<(), CliError> {
              (read: FOLIO_<SECTION>__<KEY>, FOLIO_DATA_DIR, FOLIO_CONFIG, FOLIO_ADMIN_*)"
         );
     }
+    crate::fdlimit::raise(&mut config);
     let lock = DataDirLock::acquire(&config.data_dir)?;
     let workers = match config.server.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),

@@ -332,6 +332,14 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// Send `Strict-Transport-Security` (enable behind an HTTPS proxy).
     pub hsts: bool,
+    /// Seconds a client gets to send a request's headers, counted from the
+    /// connection's start or its previous response (so also the idle
+    /// keep-alive time); 0: no limit.
+    pub header_timeout_seconds: u64,
+    /// Seconds a client gets to send a request's body; 0: no limit.
+    pub body_timeout_seconds: u64,
+    /// Connections served at once; more wait to be accepted. 0: no cap.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -344,6 +352,9 @@ impl Default for ServerConfig {
             workers: 0,
             trusted_proxies: Vec::new(),
             hsts: false,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 30,
+            max_connections: 10_000,
         }
     }
 }

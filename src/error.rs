@@ -151,6 +151,8 @@ pub enum ApiError {
     PayloadTooLarge { limit: u64 },
     #[error("Content-Type must be application/json")]
     UnsupportedMediaType,
+    #[error("The request body did not arrive in time")]
+    RequestTimeout,
     #[error("Too many requests; retry in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
     #[error("{0}")]
@@ -199,6 +201,7 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => Status::PreconditionFailed,
             ApiError::PayloadTooLarge { .. } => Status::PayloadTooLarge,
             ApiError::UnsupportedMediaType => Status::UnsupportedMediaType,
+            ApiError::RequestTimeout => Status::RequestTimeout,
             ApiError::RateLimited { .. } => Status::TooManyRequests,
             ApiError::NotReady(_) => Status::ServiceUnavailable,
             ApiError::Storage { fault, .. } => match fault {
@@ -222,6 +225,7 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => "precondition_failed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::NotReady(_) => "not_ready",
             ApiError::Storage { fault, .. } => fault.code(),
@@ -336,6 +340,10 @@ impl<'r> Responder<'r, 'static> for ApiError {
             }
             ApiError::RateLimited { retry_after } => {
                 res.header(Header::new("Retry-After", retry_after.to_string()));
+            }
+            // The unread rest of the body cannot be skipped: end the connection.
+            ApiError::RequestTimeout => {
+                res.header(Header::new("Connection", "close"));
             }
             ApiError::Storage { .. } => {
                 res.header(Header::new("Retry-After", STORAGE_RETRY_AFTER.to_string()));

@@ -15,6 +15,7 @@ pub mod ctx;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod fdlimit;
 pub mod graphql;
 pub mod health;
 pub mod http;

@@ -18,6 +18,11 @@ use crate::error::{stash, ApiError, FieldError};
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub u64);
 
+/// How long a body may take to arrive (`None`: no limit), managed as
+/// Rocket state.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Option<std::time::Duration>);
+
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
@@ -58,10 +63,16 @@ pub async fn read_limited(req: &Request<'_>, data: Data<'_>) -> Result<Vec<u8>, 
     // sends it slowly holds only what it has sent.
     let capacity = announced.unwrap_or(1024).min(limit).min(64 * 1024);
     let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(1024));
-    data.open(limit.saturating_add(1).bytes())
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|e| ApiError::InvalidJson(format!("could not read the body: {e}")))?;
+    let mut body = data.open(limit.saturating_add(1).bytes());
+    let read = body.read_to_end(&mut bytes);
+    let timeout = req.rocket().state::<BodyTimeout>().and_then(|t| t.0);
+    let read = match timeout {
+        Some(t) => tokio::time::timeout(t, read)
+            .await
+            .map_err(|_| ApiError::RequestTimeout)?,
+        None => read.await,
+    };
+    read.map_err(|e| ApiError::InvalidJson(format!("could not read the body: {e}")))?;
     if bytes.len() as u64 > limit {
         return Err(ApiError::PayloadTooLarge { limit });
     }

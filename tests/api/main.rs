@@ -8,6 +8,7 @@ mod support;
 mod admin;
 mod auth;
 mod cache;
+mod connections;
 mod durability;
 mod event_types;
 mod events;

@@ -263,11 +263,21 @@ impl Rocket<Orbit> {
         // Check if this is a form and if the form contains the special _method
         // field which we use to reinterpret the request's method.
         let (min_len, max_len) = ("_method=get".len(), "_method=delete".len());
-        let peek_buffer = data.peek(max_len).await;
         let is_form = req.content_type().map_or(false, |ct| ct.is_form());
 
-        if is_form && req.method() == Method::Post && peek_buffer.len() >= min_len {
-            let method = std::str::from_utf8(peek_buffer).ok()
+        // Folio: only a form's body is peeked at, and a stalled one for at
+        // most `body_read_timeout` seconds (see FOLIO-PATCH.md).
+        if is_form && req.method() == Method::Post {
+            let timeout = req.rocket().figment()
+                .extract_inner::<u64>("body_read_timeout")
+                .unwrap_or(0);
+            let peek_buffer = match timeout {
+                0 => Some(data.peek(max_len).await),
+                n => tokio::time::timeout(Duration::from_secs(n), data.peek(max_len)).await.ok(),
+            };
+            let method = peek_buffer
+                .filter(|buffer| buffer.len() >= min_len)
+                .and_then(|buffer| std::str::from_utf8(buffer).ok())
                 .and_then(|raw_form| Form::values(raw_form).next())
                 .filter(|field| field.name == "_method")
                 .and_then(|field| field.value.parse().ok());
@@ -635,10 +645,13 @@ impl Rocket<Orbit> {
         #[cfg(not(feature = "http2"))]
         let http1 = &mut builder;
 
+        // Folio: connection limits read from the figment (see FOLIO-PATCH.md).
+        let limits = ConnectionLimits::from_figment(self.figment());
         let keep_alive = self.config.keep_alive;
         http1.keep_alive(keep_alive != 0)
             .preserve_header_case(true)
-            .header_read_timeout(None);
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout);
 
         #[cfg(feature = "http2")]
         builder.http2()
@@ -655,10 +668,22 @@ impl Rocket<Orbit> {
         let incoming = Incoming::new(listener).nodelay(true).take_until(self.shutdown());
         let mut incoming = pin!(incoming);
 
-        while let Some(conn) = incoming.next().await.transpose()? {
+        let slots = limits.max_connections.map(|n| Arc::new(tokio::sync::Semaphore::new(n)));
+        loop {
+            // Folio: past the cap, new connections wait in the listen backlog.
+            let slot = match &slots {
+                Some(slots) => match slots.clone().acquire_owned().await {
+                    Ok(slot) => Some(slot),
+                    Err(_) => break,
+                },
+                None => None,
+            };
+            let Some(conn) = incoming.next().await.transpose()? else { break };
             let (rocket, server) = (self.clone(), server.clone());
             let shutdown = rocket.shutdown();
+            let first_byte_timeout = limits.header_read_timeout;
             tokio::spawn(async move {
+                let _slot = slot;
                 let connection = ConnectionMeta {
                     remote: conn.peer_address(),
                     client_certificates: conn.peer_certificates(),
@@ -667,7 +692,20 @@ impl Rocket<Orbit> {
                     hyper_service_fn(rocket.clone(), connection.clone(), req)
                 });
 
-                let io = TokioIo::new(conn);
+                let heard = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let io = TokioIo::new(Heard { inner: conn, heard: heard.clone() });
+                // Folio: hyper's header timeout starts only once it has told
+                // HTTP/1 from HTTP/2 by the first bytes; a client that sends
+                // nothing is closed here.
+                let silent = async move {
+                    if let Some(timeout) = first_byte_timeout {
+                        sleep(timeout).await;
+                        if !heard.load(std::sync::atomic::Ordering::Acquire) {
+                            return;
+                        }
+                    }
+                    futures::future::pending::<()>().await
+                };
                 #[cfg(feature = "http2")]
                 let mut server = pin!(server.serve_connection_with_upgrades(io, service));
                 #[cfg(not(feature = "http2"))]
@@ -680,6 +718,7 @@ impl Rocket<Orbit> {
                         server.await
                     },
                     result = &mut server => result,
+                    _ = silent => Ok(()),
                 };
 
                 if let Err(e) = result {
@@ -695,5 +734,80 @@ impl Rocket<Orbit> {
         }
 
         Ok(())
+    }
+}
+
+/// Folio: `header_read_timeout` (seconds, 0 for none) and `max_connections`
+/// (0 for no cap) from the figment.
+struct ConnectionLimits {
+    header_read_timeout: Option<Duration>,
+    max_connections: Option<usize>,
+}
+
+impl ConnectionLimits {
+    fn from_figment(figment: &crate::figment::Figment) -> Self {
+        let header = figment.extract_inner::<u64>("header_read_timeout").unwrap_or(0);
+        let max = figment.extract_inner::<usize>("max_connections").unwrap_or(0);
+        ConnectionLimits {
+            header_read_timeout: (header > 0).then(|| Duration::from_secs(header)),
+            max_connections: (max > 0).then_some(max),
+        }
+    }
+}
+
+/// Folio: a connection that notes whether a byte ever arrived.
+struct Heard<C> {
+    inner: C,
+    heard: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<C: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Heard<C> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.heard.store(true, std::sync::atomic::Ordering::Release);
+        }
+        polled
+    }
+}
+
+impl<C: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Heard<C> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 }
