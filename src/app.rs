@@ -91,7 +91,7 @@ pub async fn build(config: Config) -> Result<Rocket<Build>, BuildError> {
 fn assemble(ctx: Ctx) -> Rocket<Build> {
     let grace = ctx.config.server.shutdown_grace_seconds;
     let graphql_playground = ctx.config.graphql.playground;
-    let schema = graphql::build_schema(&ctx.config.graphql);
+    let schemas = graphql::introspection::Schemas::new(&ctx.config.graphql);
     let tasks_ctx = ctx.clone();
     rocket::custom(rocket_figment(&ctx.config))
         .manage(BodyLimit(ctx.config.server.body_limit))
@@ -99,7 +99,7 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
             (ctx.config.server.body_timeout_seconds > 0)
                 .then(|| Duration::from_secs(ctx.config.server.body_timeout_seconds)),
         ))
-        .manage(schema)
+        .manage(schemas)
         .manage(graphql::route::Documents::new())
         .manage(ctx.hub.clone())
         .manage(ctx)

@@ -164,6 +164,8 @@ pub struct GraphqlConfig {
     pub max_complexity: usize,
     /// Operations per batched request.
     pub max_batch: usize,
+    /// Largest response body; a larger answer is replaced by one error.
+    pub max_response_bytes: usize,
 }
 
 impl Default for GraphqlConfig {
@@ -174,6 +176,7 @@ impl Default for GraphqlConfig {
             max_depth: 10,
             max_complexity: 1000,
             max_batch: 10,
+            max_response_bytes: 8 * 1024 * 1024,
         }
     }
 }

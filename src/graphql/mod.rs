@@ -1,7 +1,10 @@
 //! GraphQL over the same services as REST: schema, per-request DataLoaders,
 //! limits, and the `/graphql` route.
 
+pub mod document;
+pub mod introspection;
 pub mod loaders;
+pub mod response;
 pub mod route;
 pub mod schema;
 

@@ -9,16 +9,17 @@
 use std::io::Cursor;
 use std::sync::Arc;
 
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use rocket::http::{ContentType, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest};
 use rocket::response::{self, content::RawHtml, Responder, Response};
 use rocket::{get, post, routes, Request, Route, State};
 
-use super::schema::{request_data, FolioSchema};
+use super::document::{self, Refusal, Shape};
+use super::introspection::Schemas;
+use super::response as answers;
+use super::schema::request_data;
 use crate::auth::service::ClientMeta;
 use crate::auth::Caller;
 use crate::cache::CachedResponse;
@@ -57,7 +58,10 @@ impl<'r> Responder<'r, 'static> for GraphqlAnswer {
 /// send the same few query texts over and over with different variables.
 /// A document depends on nothing but its text, so entries never go stale;
 /// the cache holds at most `BUDGET` bytes of query text.
-pub struct Documents(moka::sync::Cache<String, Arc<ExecutableDocument>>);
+pub struct Documents(moka::sync::Cache<String, Arc<Checked>>);
+
+/// A parsed document and what `document::check` found in it.
+pub type Checked = (ExecutableDocument, Result<Shape, Refusal>);
 
 impl Documents {
     const BUDGET: u64 = 1 << 20;
@@ -73,17 +77,22 @@ impl Documents {
         )
     }
 
-    /// The parsed document of `query`, or `None` when it does not parse.
-    pub fn get(&self, query: &str) -> Option<ExecutableDocument> {
+    /// The checked document of `query`, or `None` when it does not parse.
+    pub fn get(&self, query: &str) -> Option<Arc<Checked>> {
+        let parse = || {
+            let doc = async_graphql::parser::parse_query(query).ok()?;
+            let shape = document::check(&doc);
+            Some(Arc::new((doc, shape)))
+        };
         if query.len() > Self::MAX_TEXT {
-            return async_graphql::parser::parse_query(query).ok();
+            return parse();
         }
-        if let Some(doc) = self.0.get(query) {
-            return Some((*doc).clone());
+        if let Some(hit) = self.0.get(query) {
+            return Some(hit);
         }
-        let doc = async_graphql::parser::parse_query(query).ok()?;
-        self.0.insert(query.to_string(), Arc::new(doc.clone()));
-        Some(doc)
+        let checked = parse()?;
+        self.0.insert(query.to_string(), checked.clone());
+        Some(checked)
     }
 }
 
@@ -93,40 +102,10 @@ impl Default for Documents {
     }
 }
 
-/// `login` and `register` fields in the mutations of a document, aliases
-/// and fragments included.
-pub fn auth_fields(doc: &ExecutableDocument) -> usize {
-    fn count(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) -> usize {
-        if depth > 8 {
-            return 0;
-        }
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(f) => {
-                    usize::from(matches!(f.node.name.node.as_str(), "login" | "register"))
-                }
-                Selection::FragmentSpread(s) => doc
-                    .fragments
-                    .get(&s.node.fragment_name.node)
-                    .map_or(0, |frag| {
-                        count(&frag.node.selection_set.node, doc, depth + 1)
-                    }),
-                Selection::InlineFragment(i) => count(&i.node.selection_set.node, doc, depth + 1),
-            })
-            .sum()
-    }
-    doc.operations
-        .iter()
-        .filter(|(_, op)| op.node.ty == OperationType::Mutation)
-        .map(|(_, op)| count(&op.node.selection_set.node, doc, 0))
-        .sum()
-}
-
 #[post("/graphql", data = "<body>")]
 pub async fn execute(
     ctx: &State<Ctx>,
-    schema: &State<FolioSchema>,
+    schemas: &State<Schemas>,
     documents: &State<Documents>,
     caller: Caller,
     meta: ClientMeta,
@@ -165,21 +144,32 @@ pub async fn execute(
         })?;
         requests.push(req);
     }
-    // Parse once (from the cache when this text was seen before); what
-    // does not parse is left for `execute` to report.
-    for req in &mut requests {
-        if let Some(doc) = documents.get(&req.query) {
-            req.set_parsed_query(doc);
-        }
+    // Parse and check once (from the cache when this text was seen
+    // before); what does not parse is left for `execute` to report.
+    let mut runs = Vec::with_capacity(requests.len());
+    for mut req in requests {
+        let run = match documents.get(&req.query) {
+            Some(checked) => {
+                let (doc, shape) = &*checked;
+                req.set_parsed_query(doc.clone());
+                match shape {
+                    Ok(shape) => Run::Checked(req, *shape),
+                    Err(refusal) => Run::Refused(refusal.to_string()),
+                }
+            }
+            None => Run::Unparsed(req),
+        };
+        runs.push(run);
     }
     // Every login/register field counts against the `auth` policy.
     if ctx.limits.enabled {
-        let mut fields = 0;
-        for req in &mut requests {
-            if let Ok(doc) = req.parsed_query() {
-                fields += auth_fields(doc);
-            }
-        }
+        let fields = runs
+            .iter()
+            .map(|run| match run {
+                Run::Checked(_, shape) => shape.auth_fields,
+                _ => 0,
+            })
+            .fold(0usize, usize::saturating_add);
         if fields > 0 {
             // All of them or none: a refused request spends nothing.
             let d = ctx
@@ -194,8 +184,8 @@ pub async fn execute(
         }
     }
     // An anonymous query (not a batch) may be answered from the cache.
-    let cached = match requests.as_mut_slice() {
-        [req] if !batched && caller.0.is_none() => response_key(req).map(|key| {
+    let cached = match runs.as_mut_slice() {
+        [Run::Checked(req, _)] if !batched && caller.0.is_none() => response_key(req).map(|key| {
             // Noted before anything is read: see `CachedResponse`.
             let commit = ctx.db.commits_done();
             let lookup = ctx
@@ -216,17 +206,25 @@ pub async fn execute(
         Some((key, commit, Err(ticket))) => Some((key, commit, ticket)),
         None => None,
     };
-    let mut responses = Vec::with_capacity(requests.len());
-    for req in requests {
+    let mut responses = Vec::with_capacity(runs.len());
+    for run in runs {
+        let (req, introspection) = match run {
+            Run::Refused(message) => {
+                responses.push(answers::refusal(message));
+                continue;
+            }
+            Run::Checked(req, shape) => (req, shape.introspection),
+            Run::Unparsed(req) => (req, false),
+        };
+        let schema = schemas.for_operation(introspection);
         let req = request_data(req, ctx.inner().clone(), caller.0.clone(), meta.clone());
-        responses.push(schema.execute(req).await);
+        let mut res = schema.execute(req).await;
+        answers::cap_errors(&mut res);
+        responses.push(res);
     }
+    let limit = ctx.config.graphql.max_response_bytes;
     if batched {
-        let body = serde_json::to_string(&responses).map_err(ApiError::internal)?;
-        return Ok(GraphqlAnswer {
-            status: Status::Ok,
-            body,
-        });
+        return render(Status::Ok, &responses, limit);
     }
     let Some(mut res) = responses.pop() else {
         return Err(ApiError::internal("no GraphQL response"));
@@ -246,9 +244,11 @@ pub async fn execute(
     } else {
         Status::Ok
     };
-    let body = serde_json::to_string(&res).map_err(ApiError::internal)?;
+    let answer = render(status, &res, limit)?;
+    let body = answer.body.clone();
     if let Some((key, commit, ticket)) = cached {
-        if status == Status::Ok && res.errors.is_empty() && body.len() <= MAX_CACHED_RESPONSE {
+        if answer.status == Status::Ok && res.errors.is_empty() && body.len() <= MAX_CACHED_RESPONSE
+        {
             let entry = CachedResponse {
                 commit,
                 body: body.clone(),
@@ -256,7 +256,35 @@ pub async fn execute(
             ctx.caches.graphql.insert(ticket, key, Arc::new(entry));
         }
     }
-    Ok(GraphqlAnswer { status, body })
+    Ok(answer)
+}
+
+/// One request of a body, once its document was looked at.
+enum Run {
+    Checked(async_graphql::Request, Shape),
+    /// Refused before validation, with one error.
+    Refused(String),
+    /// Left for `execute` to report.
+    Unparsed(async_graphql::Request),
+}
+
+/// `value` as the body, or one error when it passes `limit` bytes.
+fn render<T: serde::Serialize>(
+    status: Status,
+    value: &T,
+    limit: usize,
+) -> ApiResult<GraphqlAnswer> {
+    if let Some(body) = answers::to_json_within(value, limit).map_err(ApiError::internal)? {
+        return Ok(GraphqlAnswer { status, body });
+    }
+    let body = serde_json::json!({"errors": [{
+        "message": format!("The response is larger than the limit of {limit} bytes; ask for fewer items or fields."),
+        "extensions": {"code": "response_too_large"},
+    }]});
+    Ok(GraphqlAnswer {
+        status: Status::BadRequest,
+        body: body.to_string(),
+    })
 }
 
 /// Larger responses are not cached.

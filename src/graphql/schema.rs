@@ -35,7 +35,8 @@ pub fn build_schema(cfg: &GraphqlConfig) -> FolioSchema {
         .limit_depth(cfg.max_depth)
         .limit_complexity(cfg.max_complexity);
     if !cfg.introspection {
-        b = b.disable_introspection();
+        // "Did you mean ...?" would name the fields introspection hides.
+        b = b.disable_introspection().disable_suggestions();
     }
     b.finish()
 }

@@ -14,6 +14,7 @@ mod event_types;
 mod events;
 mod foundation;
 mod graphql;
+mod graphql_limits;
 mod hostile;
 mod migrations;
 mod openapi;
