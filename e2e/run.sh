@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the admin UI browser tests against a freshly started folio server.
+# Runs the browser tests (admin UI, GraphiQL) against a freshly started folio
+# server, with graphql.playground on.
 #
 #   e2e/run.sh                       # uses target/debug/folio (build it first: cargo build)
 #   FOLIO_BIN=target/release/folio e2e/run.sh
@@ -59,6 +60,7 @@ FOLIO_DATA_DIR="$work/data" \
 FOLIO_SERVER__ADDRESS=127.0.0.1 \
 FOLIO_SERVER__PORT="$port" \
 FOLIO_LOG__FORMAT=json \
+FOLIO_GRAPHQL__PLAYGROUND=true \
   "$bin" serve >"$log" 2>&1 &
 server_pid=$!
 
@@ -100,7 +102,7 @@ token="$(node -e 'console.log(decodeURIComponent(process.argv[1]))' -- "$token")
 
 status=0
 FOLIO_URL="$url" FOLIO_SETUP_TOKEN="$token" CHROMIUM_PATH="$chromium" \
-  node --test --test-concurrency=1 "$here/admin.test.mjs" || status=$?
+  node --test --test-concurrency=1 "$here/admin.test.mjs" "$here/graphiql.test.mjs" || status=$?
 
 if [[ $status -ne 0 ]]; then
   echo "e2e: tests failed; last lines of the server log:" >&2

@@ -155,7 +155,7 @@ impl Default for WebhooksConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GraphqlConfig {
-    /// Serve GraphiQL at `GET /graphql` (loads its assets from a CDN).
+    /// Serve GraphiQL at `GET /graphql` (embedded; no CDN).
     pub playground: bool,
     /// Answer introspection queries (`__schema`, `__type`).
     pub introspection: bool,

@@ -2,6 +2,7 @@
 //! limits, and the `/graphql` route.
 
 pub mod document;
+pub mod graphiql;
 pub mod introspection;
 pub mod loaders;
 pub mod response;

@@ -1,4 +1,5 @@
-//! `POST /graphql` (and GraphiQL at `GET /graphql` when enabled).
+//! `POST /graphql` (and GraphiQL at `GET /graphql` when enabled, from
+//! `graphiql`).
 //!
 //! Written on plain Rocket rather than async-graphql-rocket so the request
 //! goes through the same guards as REST: `JsonBody` (415 for anything but
@@ -13,8 +14,8 @@ use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Opera
 use rocket::http::{ContentType, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest};
-use rocket::response::{self, content::RawHtml, Responder, Response};
-use rocket::{get, post, routes, Request, Route, State};
+use rocket::response::{self, Responder, Response};
+use rocket::{post, routes, Request, Route, State};
 
 use super::document::{self, Refusal, Shape};
 use super::introspection::Schemas;
@@ -312,26 +313,9 @@ fn response_key(req: &mut async_graphql::Request) -> Option<String> {
     ))
 }
 
-#[get("/graphql")]
-fn graphiql() -> RawHtml<&'static str> {
-    RawHtml(GRAPHIQL)
-}
-
-const GRAPHIQL: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Folio GraphiQL</title>
-<link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css"></head>
-<body style="margin:0"><div id="graphiql" style="height:100vh"></div>
-<script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-<script>
-ReactDOM.createRoot(document.getElementById('graphiql')).render(
-  React.createElement(GraphiQL, { fetcher: GraphiQL.createFetcher({ url: '/graphql' }) }));
-</script></body></html>"#;
-
 pub fn routes(playground: bool) -> Vec<Route> {
     if playground {
-        routes![execute, graphiql]
+        routes![execute, super::graphiql::page, super::graphiql::file]
     } else {
         routes![execute]
     }

@@ -4,6 +4,7 @@
 pub mod area;
 pub mod body;
 pub mod catchers;
+pub mod embedded;
 pub mod etag;
 pub mod headers;
 pub mod list;

@@ -13,6 +13,7 @@ mod durability;
 mod event_types;
 mod events;
 mod foundation;
+mod graphiql;
 mod graphql;
 mod graphql_limits;
 mod hostile;
