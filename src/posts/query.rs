@@ -139,7 +139,7 @@ pub fn parse_terms(input: &str) -> Result<Parsed, QueryError> {
 }
 
 impl Parsed {
-    /// The text of every prefix term (`foo` for `foo*`), in order.
+    /// The text of every prefix term (`foo` for `foo*`), in order, once.
     pub fn prefixes(&self) -> Vec<&str> {
         self.groups
             .iter()
@@ -147,7 +147,12 @@ impl Parsed {
             .chain(&self.excluded)
             .filter(|t| t.kind == Kind::Prefix)
             .map(|t| t.text.as_str())
-            .collect()
+            .fold(Vec::new(), |mut all, p| {
+                if !all.contains(&p) {
+                    all.push(p);
+                }
+                all
+            })
     }
 
     /// Renders the FTS5 expression. `expand` may replace a prefix term by
@@ -284,7 +289,28 @@ fn parse(tokens: Vec<Token>) -> (Vec<Vec<Term>>, Vec<Term>) {
             }
         }
     }
-    (groups, excluded)
+    (dedup_groups(groups), dedup(excluded))
+}
+
+/// A term repeated (`s* s* s*`, `a OR b b OR a`, `rust "rust"`) matches the
+/// same posts as once; searched once, its work is not multiplied.
+fn dedup(mut terms: Vec<Term>) -> Vec<Term> {
+    let mut seen = std::collections::HashSet::new();
+    terms.retain(|t| seen.insert(render(t)));
+    terms
+}
+
+fn dedup_groups(groups: Vec<Vec<Term>>) -> Vec<Vec<Term>> {
+    let mut seen = std::collections::HashSet::new();
+    groups
+        .into_iter()
+        .map(dedup)
+        .filter(|group| {
+            let mut key: Vec<String> = group.iter().map(render).collect();
+            key.sort();
+            seen.insert(key)
+        })
+        .collect()
 }
 
 /// Renders one term as a quoted FTS5 string (plus `*` for prefixes).
@@ -469,6 +495,19 @@ mod tests {
         assert_eq!(render("a zz*"), None);
         assert_eq!(render("a OR zz*").as_deref(), Some(r#""a""#));
         assert_eq!(render("a -zz*").as_deref(), Some(r#""a""#));
+    }
+
+    #[test]
+    fn repeated_terms_are_searched_once() {
+        let many = vec!["s*"; 32].join(" ");
+        assert_eq!(ok(&many), r#""s"*"#);
+        assert_eq!(parse_terms(&many).unwrap().prefixes(), ["s"]);
+        assert_eq!(ok("a b a"), r#""a" AND "b""#);
+        assert_eq!(ok(r#"rust "rust""#), r#""rust""#);
+        assert_eq!(ok("a OR b b OR a"), r#"("a" OR "b")"#);
+        assert_eq!(ok("a OR a c"), r#""a" AND "c""#);
+        assert_eq!(ok("-x a -x"), r#"("a") NOT "x""#);
+        assert_eq!(parse_terms("a* -a*").unwrap().prefixes(), ["a"]);
     }
 
     #[test]
