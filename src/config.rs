@@ -391,6 +391,12 @@ pub struct DatabaseConfig {
     /// twice the cores, at most half of `read_pool_size` (never more than
     /// `read_pool_size`).
     pub search_parallelism: u32,
+    /// Read connections all searches together use at once (the others stay
+    /// free for other reads); 0 is half of `read_pool_size`, at least 1.
+    pub search_reads: u32,
+    /// Milliseconds one read of a search may run before it is stopped and
+    /// the search answered `400` (at least 1).
+    pub search_timeout_ms: u64,
     /// MiB of the database file the read connections memory-map (0: none,
     /// every page is read with `pread`); at most [`MAX_MMAP_MIB`].
     pub mmap_mib: u32,
@@ -411,6 +417,8 @@ impl Default for DatabaseConfig {
             path: None,
             read_pool_size: 8,
             search_parallelism: 0,
+            search_reads: 0,
+            search_timeout_ms: 1000,
             mmap_mib: 0,
             synchronous: Synchronous::Full,
             busy_timeout_ms: 5000,

@@ -39,6 +39,9 @@ pub struct Inner {
     /// (`database.search_parallelism`; by default twice the cores, at most
     /// half the read pool), never more than the read pool's size.
     pub search_parts: usize,
+    /// The search connection cap and time budget (`database.search_reads`,
+    /// `database.search_timeout_ms`).
+    pub search_limits: crate::posts::limits::SearchLimits,
     key_touches: Mutex<HashMap<String, Instant>>,
 }
 
@@ -86,6 +89,7 @@ impl Ctx {
             requests: Default::default(),
             metrics: Default::default(),
             search_parts: search_parts(&config.database),
+            search_limits: crate::posts::limits::SearchLimits::new(&config.database),
             key_touches: Mutex::new(HashMap::new()),
             db,
             config,

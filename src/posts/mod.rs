@@ -1,6 +1,7 @@
 //! Posts: model, SQL, rules, routes and full-text search.
 
 pub mod cursor;
+pub mod limits;
 pub mod model;
 pub mod query;
 pub mod rank;

@@ -12,7 +12,11 @@
 //! token's posting list lazily, newest first, instead of merging every
 //! matching list in full before its first row — once per statement, and a
 //! search runs several. A prefix matching more than [`MAX_EXPANSION`] tokens
-//! stays an FTS5 prefix query.
+//! stays an FTS5 prefix query (at most [`MAX_NATIVE_PREFIXES`] per query).
+//!
+//! Every read of a search goes through [`super::limits`]: searches together
+//! hold at most `database.search_reads` connections, and a read running past
+//! `database.search_timeout_ms` is stopped and the search answered `400`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -95,11 +99,18 @@ pub fn rounded(rank: f64) -> f64 {
 /// (`a*` on a large vocabulary) stays an FTS5 prefix query.
 pub const MAX_EXPANSION: usize = 32;
 
-/// Most tokens all of a query's prefixes together are expanded into; the
-/// prefixes past it stay FTS5 prefix queries. With at most
-/// [`query::MAX_TERMS`] other phrases, the ranking function's argument list
-/// (one per phrase) stays far below SQLite's limit of 1,000.
-pub const EXPANSION_BUDGET: usize = 224;
+/// Most tokens all of a query's prefixes together are expanded into: every
+/// token is one more posting list read and one more phrase ranked in every
+/// match. With at most [`query::MAX_TERMS`] other phrases, the ranking
+/// function's argument list (one per phrase) stays far below SQLite's limit
+/// of 1,000.
+pub const EXPANSION_BUDGET: usize = 128;
+
+/// Most prefixes of one query that stay FTS5 prefix queries (too many
+/// tokens, or past [`EXPANSION_BUDGET`]); each merges every matching posting
+/// list in full, in every statement of the search. A query with more is
+/// answered `400`.
+pub const MAX_NATIVE_PREFIXES: usize = 2;
 
 /// From this many ranked matches on, a search ranks them in parts
 /// (`Ctx::search_parts`), on as many pooled connections at once: a
@@ -131,14 +142,21 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
     })?;
     let shared = ctx.clone();
     let parts = ctx.search_parts;
-    let plan = ctx
-        .db
-        .read(move |c| {
+    let limits = &ctx.search_limits;
+    let plan = limits
+        .read(&ctx.db, move |c| {
             let mut expansions = HashMap::new();
             let mut budget = EXPANSION_BUDGET;
+            let mut native = 0;
             for p in parsed.prefixes() {
                 let tokens = expansion(&shared, c, p)?.filter(|t| t.len() <= budget);
-                budget -= tokens.as_ref().map_or(0, |t| t.len());
+                match &tokens {
+                    Some(t) => budget -= t.len(),
+                    None => native += 1,
+                }
+                if native > MAX_NATIVE_PREFIXES {
+                    return Err(too_broad());
+                }
                 expansions.insert(p.to_string(), tokens);
             }
             let Some(parsed) = parsed.render(|p| expansions.get(p).and_then(|e| e.as_deref()))
@@ -189,8 +207,9 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
             let take = offset.saturating_add(u64::from(limit));
             let ranked = ranges.into_iter().map(|range| {
                 let (expr, dfs) = (Arc::clone(&expr), Arc::clone(&dfs));
-                ctx.db
-                    .read(move |c| repo::rank_range(c, &expr, &dfs, range, take))
+                limits.read(&ctx.db, move |c| {
+                    repo::rank_range(c, &expr, &dfs, range, take)
+                })
             });
             let ranked = searched(rocket::futures::future::try_join_all(ranked).await)?;
             let page = repo::merge_ranked(ranked, limit, offset);
@@ -198,13 +217,25 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
             // in as many parts too, kept in order.
             let reads = page.chunks(page_chunk(page.len(), parts)).map(|chunk| {
                 let (expr, chunk) = (Arc::clone(&expr), chunk.to_vec());
-                ctx.db.read(move |c| repo::hits_for(c, &expr, &chunk))
+                limits.read(&ctx.db, move |c| repo::hits_for(c, &expr, &chunk))
             });
             let hits = searched(rocket::futures::future::try_join_all(reads).await)?;
             (count, hits.into_iter().flatten().collect())
         }
     };
     Ok(Outcome { hits, count })
+}
+
+/// The answer to a query whose prefixes stand for too many words.
+fn too_broad() -> ApiError {
+    ApiError::validation(
+        "q",
+        format!(
+            "is too broad: at most {MAX_NATIVE_PREFIXES} prefixes may each match more than \
+             {MAX_EXPANSION} indexed words, or all together more than {EXPANSION_BUDGET}; \
+             make prefixes longer"
+        ),
+    )
 }
 
 /// A search's database error as the answer to the query.

@@ -308,10 +308,11 @@ async fn edits_keep_shared_words_searchable() {
     .unwrap();
 }
 
-/// Many prefixes that each match many tokens: the expansions stop at a
-/// budget (the rest stay FTS5 prefixes), so the query still runs.
+/// Many prefixes that each match many tokens: within the expansion budget
+/// and with at most two left as FTS5 prefixes the query searches; past
+/// that it is refused with a 400 instead of merging every list in full.
 #[rocket::async_test]
-async fn many_wide_prefixes_still_search() {
+async fn wide_prefixes_search_within_the_budget_and_are_refused_beyond() {
     let app = TestApp::new().await;
     let t = app.user_token("max").await;
     let prefixes: Vec<String> = (b'a'..=b'z')
@@ -329,7 +330,80 @@ async fn many_wide_prefixes_still_search() {
     )
     .await;
     let q: Vec<String> = prefixes.iter().map(|p| format!("{p}*")).collect();
-    assert_eq!(titles(&app, &q.join(" ")).await, vec!["Wide"]);
+    // 4 × 32 tokens fill the budget; two more stay FTS5 prefixes.
+    assert_eq!(titles(&app, &q[..6].join(" ")).await, vec!["Wide"]);
+    for q in [q[..7].join(" "), q.join(" ")] {
+        let (status, body) = app
+            .get_as(&format!("/api/search?q={}", urlencode(&q)), None)
+            .await;
+        assert_eq!(status, Status::BadRequest, "{body}");
+        assert_error(&body, "validation_failed");
+        assert_eq!(body["details"][0]["field"], "q");
+        assert!(body["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too broad"));
+    }
+}
+
+/// `s* s* …` (32 times) is searched as `s*`: the same hits, with the same
+/// ranks, not 32 times the work.
+#[rocket::async_test]
+async fn repeated_terms_search_as_once() {
+    let app = seeded().await;
+    let search = |q: String| {
+        let app = &app;
+        async move {
+            let (status, body) = app
+                .get_as(&format!("/api/search?q={}", urlencode(&q)), None)
+                .await;
+            assert_eq!(status, Status::Ok, "{q}: {body}");
+            body["results"].clone()
+        }
+    };
+    for term in ["s*", "rust", "\"boil water\""] {
+        let once = search(term.to_string()).await;
+        assert!(!once.as_array().unwrap().is_empty(), "{term}");
+        assert_eq!(search(vec![term; 32].join(" ")).await, once, "{term}");
+    }
+}
+
+/// Searches together hold at most `database.search_reads` read
+/// connections: while the test holds them all, a search waits and other
+/// reads go on; once they are free, the search answers.
+#[rocket::async_test]
+async fn searches_wait_for_the_search_cap_while_other_reads_go_on() {
+    use rocket::futures::FutureExt;
+    let app = TestApp::with(|c| {
+        c.database.read_pool_size = 2;
+        c.database.search_reads = 1;
+        c.cache.enabled = false;
+    })
+    .await;
+    let t = app.user_token("cap").await;
+    app.post_as(
+        &t,
+        json!({"title": "Capped", "content": "held back", "published": true}),
+    )
+    .await;
+    let limits = &app.ctx().search_limits;
+    assert_eq!(limits.available(), 1);
+    let held = limits.hold_all().await.unwrap();
+    let search = app.get_as("/api/search?q=held", None);
+    let mut search = std::pin::pin!(search);
+    assert!(search.as_mut().now_or_never().is_none());
+    for _ in 0..10 {
+        let (status, body) = app.get_as("/api/posts?limit=5", None).await;
+        assert_eq!(status, Status::Ok, "{body}");
+        assert!(
+            search.as_mut().now_or_never().is_none(),
+            "search ran past the cap"
+        );
+    }
+    drop(held);
+    let (status, body) = search.await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["results"][0]["post"]["title"], "Capped");
 }
 
 /// A search with 2,000 or more matches to rank is ranked in parts on
