@@ -212,6 +212,10 @@ pub struct Caches {
     /// counts (`None`: too many to expand). Forgotten on every change to
     /// posts, since any of them can add tokens or change counts.
     pub terms: Coherent<String, Option<Arc<crate::posts::query::Expansion>>>,
+    /// Search phrase (as a MATCH expression) → how many posts contain it
+    /// (BM25's document frequency, see `repo::document_frequency`). Forgotten
+    /// with `terms`.
+    pub dfs: Coherent<String, i64>,
 }
 
 impl Caches {
@@ -225,6 +229,7 @@ impl Caches {
             slugs: Coherent::new("slugs", cfg.posts_capacity, ttl).enabled(cfg.enabled),
             feed: Coherent::new("feed", 256, ttl).enabled(cfg.enabled),
             terms: Coherent::new("terms", 10_000, ttl).enabled(cfg.enabled),
+            dfs: Coherent::new("dfs", 10_000, ttl).enabled(cfg.enabled),
             graphql: Coherent::weighted(
                 "graphql",
                 GRAPHQL_RESPONSE_BUDGET,
@@ -242,6 +247,7 @@ impl Caches {
     pub fn post_added(&self) {
         self.feed.invalidate_all();
         self.terms.invalidate_all();
+        self.dfs.invalidate_all();
         self.graphql.invalidate_all();
     }
 
@@ -278,6 +284,7 @@ impl Caches {
         self.slugs.invalidate_all();
         self.feed.invalidate_all();
         self.terms.invalidate_all();
+        self.dfs.invalidate_all();
         self.graphql.invalidate_all();
     }
 
@@ -291,6 +298,7 @@ impl Caches {
             (self.slugs.name(), self.slugs.stats()),
             (self.feed.name(), self.feed.stats()),
             (self.terms.name(), self.terms.stats()),
+            (self.dfs.name(), self.dfs.stats()),
             (self.graphql.name(), self.graphql.stats()),
         ]
     }

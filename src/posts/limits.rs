@@ -21,6 +21,7 @@ const CHECK_EVERY_OPS: i32 = 1_000;
 
 pub struct SearchLimits {
     reads: Arc<Semaphore>,
+    total: usize,
     timeout: Duration,
 }
 
@@ -45,6 +46,7 @@ impl SearchLimits {
     pub fn with(reads: usize, timeout: Duration) -> Self {
         SearchLimits {
             reads: Arc::new(Semaphore::new(reads.max(1))),
+            total: reads.max(1),
             timeout,
         }
     }
@@ -102,6 +104,11 @@ impl SearchLimits {
     /// Search connections free right now (for tests and metrics).
     pub fn available(&self) -> usize {
         self.reads.available_permits()
+    }
+
+    /// Whether no other search read is in flight (asked from within one).
+    pub fn alone(&self) -> bool {
+        self.available() + 1 >= self.total
     }
 
     /// Takes every search connection until the permits are dropped (tests:

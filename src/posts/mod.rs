@@ -3,6 +3,7 @@
 pub mod cursor;
 pub mod limits;
 pub mod model;
+pub mod phrase_stats;
 pub mod query;
 pub mod rank;
 pub mod repo;
@@ -10,3 +11,4 @@ pub mod rest;
 pub mod search;
 pub mod service;
 pub mod tokenize;
+pub mod topk;

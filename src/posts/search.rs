@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 use super::query::{self, Expansion, QueryError};
 use super::repo::{self, MARK_CLOSE, MARK_OPEN, SEARCH_CAP};
 use super::tokenize::{self, Mode};
+use super::{phrase_stats, topk};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::list::Page;
@@ -165,25 +166,20 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
                 return Ok(Plan::Done(0, Vec::new()));
             };
             let expr = &parsed.expr;
+            // A lone phrase's document frequency is its match count, known
+            // only after counting; otherwise, unless this search is alone and
+            // may be split, one pass counts and ranks.
+            let lone = matches!(parsed.phrases.as_slice(), [p] if p.df.is_none() && !p.excluded);
+            if !lone && !(parts > 1 && shared.search_limits.alone()) {
+                let dfs = phrase_stats::dfs(&shared, c, &parsed, None)?;
+                let take = offset.saturating_add(u64::from(limit));
+                let (count, ranked) = topk::count_and_rank(c, expr, &dfs, take)?;
+                let page = repo::merge_ranked(vec![ranked], limit, offset);
+                return Ok(Plan::Done(count, repo::hits_for(c, expr, &page)?));
+            }
             let window = repo::search_window(c, expr)?;
             let count = window.count;
-            let mut dfs = Vec::with_capacity(parsed.phrases.len());
-            let mut span = None;
-            for phrase in &parsed.phrases {
-                dfs.push(match (phrase.excluded, phrase.df, parsed.phrases.len()) {
-                    // An excluded phrase never occurs in a hit: its IDF is moot.
-                    (true, _, _) => 0,
-                    (false, Some(df), _) => df,
-                    // A lone phrase's matches are its documents.
-                    (false, None, 1) if count <= SEARCH_CAP => count as i64,
-                    (false, None, _) => {
-                        if span.is_none() {
-                            span = Some(repo::rowid_span(c)?);
-                        }
-                        repo::document_frequency(c, &phrase.expr, span.flatten())?
-                    }
-                });
-            }
+            let dfs = phrase_stats::dfs(&shared, c, &parsed, Some(count))?;
             if parts > 1 && window.rowids.len() >= PARALLEL_FROM {
                 let ranges = window.ranges(parts);
                 return Ok(Plan::Split(

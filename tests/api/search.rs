@@ -472,3 +472,38 @@ async fn searches_ranked_in_parts_answer_as_ranked_at_once() {
     }
     assert_eq!(answers[0], answers[1]);
 }
+
+/// The document frequencies a search ranks with are cached, and forgotten
+/// on every change to posts: after a write, ranks equal a fresh server's.
+#[rocket::async_test]
+async fn ranks_follow_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let q = "/api/search?q=rust%20lifetimes";
+    let after_write = {
+        let app = TestApp::with(|c| c.data_dir = data_dir.clone()).await;
+        let t = app.user_token("sam").await;
+        for content in ["rust and lifetimes", "rust again", "more rust"] {
+            app.post_as(
+                &t,
+                json!({"title": "Notes", "content": content, "published": true}),
+            )
+            .await;
+        }
+        let (status, before) = app.get_as(q, None).await;
+        assert_eq!(status, Status::Ok, "{before}");
+        app.post_as(
+            &t,
+            json!({"title": "Other", "content": "lifetimes only", "published": true}),
+        )
+        .await;
+        let (status, after) = app.get_as(q, None).await;
+        assert_eq!(status, Status::Ok, "{after}");
+        assert_ne!(before["results"][0]["rank"], after["results"][0]["rank"]);
+        after
+    };
+    let fresh = TestApp::with(|c| c.data_dir = data_dir.clone()).await;
+    let (status, body) = fresh.get_as(q, None).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["results"], after_write["results"]);
+}
