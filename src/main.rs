@@ -71,6 +71,14 @@ enum Command {
         /// Percentage of posts that are published.
         #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(0..=100))]
         published_percent: u8,
+        /// Draw the words of every post from only the first N words of the
+        /// seed vocabulary (at most 40), without the "folio"/"centum" marker
+        /// words: the common-word search benchmark.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=40))]
+        vocabulary: Option<u32>,
+        /// Words of content per post.
+        #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(3..=10_000))]
+        words: u32,
     },
     /// Write a consistent, verified snapshot of the database (works while the
     /// server runs). Default: <data_dir>/backups/folio-<timestamp>.db.
@@ -175,7 +183,15 @@ fn run(cli: Cli) -> Result<(), CliError> {
             users,
             posts,
             published_percent,
-        } => cli::seed(&config, users, posts, published_percent),
+            vocabulary,
+            words,
+        } => {
+            let shape = cli::SeedShape {
+                vocabulary: vocabulary.map(|n| n as usize),
+                words: words as usize,
+            };
+            cli::seed_shaped(&config, users, posts, published_percent, shape)
+        }
         Command::Backup { file } => cli::backup(&config, file.as_deref()),
         Command::Restore { file } => cli::restore(&config, &file),
         Command::Export { out, with_secrets } => cli::export(&config, &out, with_secrets),
