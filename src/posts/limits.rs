@@ -90,9 +90,8 @@ impl SearchLimits {
                         late
                     }),
                 )?;
-                let result = f(c);
-                c.progress_handler(0, None::<fn() -> bool>)?;
-                result
+                let _unset = Unset(c);
+                f(c)
             })
             .await;
         if stopped.load(Ordering::Relaxed) {
@@ -122,14 +121,30 @@ impl SearchLimits {
     }
 }
 
+/// Removes the progress handler when the read ends, also by a panic (the
+/// connection goes back to the pool either way).
+struct Unset<'a>(&'a Connection);
+
+impl Drop for Unset<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.progress_handler(0, None::<fn() -> bool>) {
+            tracing::warn!(error = %e, "removing a search's progress handler failed");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn db() -> (tempfile::TempDir, Db) {
+        db_of(4)
+    }
+
+    fn db_of(pool: u32) -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
         let mut config = crate::config::Config::default();
-        config.database.read_pool_size = 4;
+        config.database.read_pool_size = pool;
         let db = Db::open(
             &dir.path().join("t.db"),
             crate::db::DbOptions::from_config(&config),
@@ -164,6 +179,22 @@ mod tests {
         let limits = SearchLimits::with(2, Duration::from_secs(3600));
         let n: i64 = limits
             .read(&db, |c| Ok(c.query_row(LONG, [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(n, 1_000_000);
+    }
+
+    /// A read that panics leaves no handler on its pooled connection.
+    #[tokio::test]
+    async fn a_panicking_read_leaves_the_connection_unlimited() {
+        let (_dir, db) = db_of(1);
+        let limits = SearchLimits::with(1, Duration::ZERO);
+        let failed = limits
+            .read(&db, |_| -> ApiResult<()> { panic!("a bug in a search") })
+            .await;
+        assert!(failed.is_err());
+        let n: i64 = db
+            .read(|c| Ok(c.query_row(LONG, [], |r| r.get(0))?))
             .await
             .unwrap();
         assert_eq!(n, 1_000_000);

@@ -170,7 +170,8 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
             // only after counting; otherwise, unless this search is alone and
             // may be split, one pass counts and ranks.
             let lone = matches!(parsed.phrases.as_slice(), [p] if p.df.is_none() && !p.excluded);
-            if !lone && !(parts > 1 && shared.search_limits.alone()) {
+            let may_split = parts > 1 && shared.search_limits.alone();
+            if !(lone || may_split) {
                 let dfs = phrase_stats::dfs(&shared, c, &parsed, None)?;
                 let take = offset.saturating_add(u64::from(limit));
                 let (count, ranked) = topk::count_and_rank(c, expr, &dfs, take)?;
