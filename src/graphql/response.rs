@@ -9,6 +9,19 @@ use serde::Serialize;
 /// Errors listed in one response; one more says how many were left out.
 pub const MAX_ERRORS: usize = 20;
 
+/// Gives the errors async-graphql raises itself (an argument that does not
+/// coerce, such as an `Int` out of range) the contract's `validation_failed`
+/// code; Folio's own resolver errors already carry theirs.
+pub fn label_errors(res: &mut Response) {
+    for error in &mut res.errors {
+        let ext = error.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", "validation_failed");
+            ext.set("classification", "BAD_USER_INPUT");
+        }
+    }
+}
+
 /// Keeps the first `MAX_ERRORS` errors of `res`.
 pub fn cap_errors(res: &mut Response) {
     if res.errors.len() <= MAX_ERRORS {
@@ -69,6 +82,30 @@ impl Write for Capped {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_without_a_code_are_labelled_as_the_callers() {
+        let mut res =
+            Response::from_errors(vec![ServerError::new("Failed to parse \"Int\"", None)]);
+        res.errors.push(
+            async_graphql::Error::new("gone")
+                .extend_with(|_, ext| ext.set("code", "not_found"))
+                .into_server_error(Default::default()),
+        );
+        label_errors(&mut res);
+        let code = |i: usize| {
+            res.errors[i]
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .cloned()
+        };
+        assert_eq!(
+            code(0),
+            Some(async_graphql::Value::from("validation_failed"))
+        );
+        assert_eq!(code(1), Some(async_graphql::Value::from("not_found")));
+    }
 
     #[test]
     fn errors_are_capped_with_a_count_of_the_rest() {

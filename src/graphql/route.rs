@@ -220,6 +220,7 @@ pub async fn execute(
         let schema = schemas.for_operation(introspection);
         let req = request_data(req, ctx.inner().clone(), caller.0.clone(), meta.clone());
         let mut res = schema.execute(req).await;
+        answers::label_errors(&mut res);
         answers::cap_errors(&mut res);
         responses.push(res);
     }

@@ -81,6 +81,13 @@ pub fn gql_error(e: ApiError) -> async_graphql::Error {
         tracing::error!(cause = %cause, "internal error in a GraphQL resolver");
     }
     let code = e.code();
+    // The marker GraphQL tooling (Apollo's convention) reads to tell a
+    // refused request from a resolver that failed.
+    let classification = if e.status().code >= 500 {
+        "INTERNAL_SERVER_ERROR"
+    } else {
+        "BAD_USER_INPUT"
+    };
     let details = e.details().map(|d| {
         d.iter()
             .map(|f| {
@@ -99,6 +106,7 @@ pub fn gql_error(e: ApiError) -> async_graphql::Error {
     });
     async_graphql::Error::new(e.to_string()).extend_with(move |_, ext| {
         ext.set("code", code);
+        ext.set("classification", classification);
         if let Some(d) = &details {
             ext.set("details", async_graphql::Value::List(d.clone()));
         }

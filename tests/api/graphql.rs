@@ -237,6 +237,20 @@ async fn errors_codes_and_request_level_statuses() {
         .await;
     assert_eq!(code(&forbidden), "forbidden");
     assert_eq!(forbidden["errors"][0]["path"], json!(["deletePost"]));
+    // An argument async-graphql cannot coerce is the caller's error too.
+    let (_, out_of_range) = app
+        .gql(Some(&t), "{ posts(limit: 99999999999) { id } }", json!({}))
+        .await;
+    assert_eq!(code(&out_of_range), "validation_failed", "{out_of_range}");
+    assert_eq!(
+        out_of_range["errors"][0]["extensions"]["classification"],
+        "BAD_USER_INPUT"
+    );
+    // Tooling tells a refused request from a failed resolver by this marker.
+    assert_eq!(
+        forbidden["errors"][0]["extensions"]["classification"],
+        "BAD_USER_INPUT"
+    );
     let (_, nf) = app
         .gql(
             Some(&t),
