@@ -324,7 +324,8 @@ pub fn graphql_schema(config: &Config, out: &std::path::Path) -> Result<(), CliE
     Ok(())
 }
 
-pub use crate::seed::{seed, seed_shaped, SeedShape};
+mod seed;
+pub use seed::{seed, seed_shaped, SeedShape};
 
 /// `folio backup [FILE]`: a verified snapshot, also while the server runs.
 pub fn backup(config: &Config, file: Option<&std::path::Path>) -> Result<(), CliError> {

@@ -23,7 +23,6 @@ pub mod logwriter;
 pub mod metrics;
 pub mod openapi;
 pub mod posts;
-pub mod seed;
 pub mod telemetry;
 pub mod transfer;
 pub mod users;
