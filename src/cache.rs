@@ -90,6 +90,11 @@ where
         self.name
     }
 
+    /// Whether anything is ever stored (`cache.enabled`).
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// A cached value, or a ticket to insert one after loading it.
     pub fn get(&self, key: &K) -> Result<V, Ticket> {
         self.get_valid(key, |_| true)
@@ -186,6 +191,11 @@ pub struct CachedResponse {
 /// Bytes of GraphQL responses (and their keys) kept at most.
 pub const GRAPHQL_RESPONSE_BUDGET: u64 = 8 << 20;
 
+/// Bytes of decoded posting lists the `postings` cache holds: a common
+/// phrase's list of [`LOAD_MAX`](crate::posts::search::postings::LOAD_MAX)
+/// posts takes about 1 MiB.
+pub const POSTINGS_BUDGET: u64 = 64 << 20;
+
 /// Every cache of the server, for invalidation and statistics.
 pub struct Caches {
     /// User id → token version, role, disabled (checked on every request).
@@ -211,11 +221,14 @@ pub struct Caches {
     /// Search prefix → the indexed tokens it matches, with their post
     /// counts (`None`: too many to expand). Forgotten on every change to
     /// posts, since any of them can add tokens or change counts.
-    pub terms: Coherent<String, Option<Arc<crate::posts::query::Expansion>>>,
+    pub terms: Coherent<String, Option<Arc<crate::posts::search::query::Expansion>>>,
     /// Search phrase (as a MATCH expression) → how many posts contain it
     /// (BM25's document frequency, see `repo::document_frequency`). Forgotten
     /// with `terms`.
     pub dfs: Coherent<String, i64>,
+    /// Decoded posting lists of common search phrases, by phrase; kept with
+    /// `terms`.
+    pub postings: Coherent<String, Arc<crate::posts::search::postings::Postings>>,
 }
 
 impl Caches {
@@ -230,6 +243,15 @@ impl Caches {
             feed: Coherent::new("feed", 256, ttl).enabled(cfg.enabled),
             terms: Coherent::new("terms", 10_000, ttl).enabled(cfg.enabled),
             dfs: Coherent::new("dfs", 10_000, ttl).enabled(cfg.enabled),
+            postings: Coherent::weighted(
+                "postings",
+                POSTINGS_BUDGET,
+                ttl,
+                |k: &String, v: &Arc<crate::posts::search::postings::Postings>| {
+                    u32::try_from(k.len() + v.weight()).unwrap_or(u32::MAX)
+                },
+            )
+            .enabled(cfg.enabled),
             graphql: Coherent::weighted(
                 "graphql",
                 GRAPHQL_RESPONSE_BUDGET,
@@ -248,6 +270,7 @@ impl Caches {
         self.feed.invalidate_all();
         self.terms.invalidate_all();
         self.dfs.invalidate_all();
+        self.postings.invalidate_all();
         self.graphql.invalidate_all();
     }
 
@@ -285,6 +308,7 @@ impl Caches {
         self.feed.invalidate_all();
         self.terms.invalidate_all();
         self.dfs.invalidate_all();
+        self.postings.invalidate_all();
         self.graphql.invalidate_all();
     }
 
@@ -299,6 +323,7 @@ impl Caches {
             (self.feed.name(), self.feed.stats()),
             (self.terms.name(), self.terms.stats()),
             (self.dfs.name(), self.dfs.stats()),
+            (self.postings.name(), self.postings.stats()),
             (self.graphql.name(), self.graphql.stats()),
         ]
     }

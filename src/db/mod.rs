@@ -175,7 +175,7 @@ fn apply_pragmas(conn: &Connection, opts: &DbOptions) -> rusqlite::Result<()> {
     // re-parsed and re-planned on every run (perf: `sqlite3Reprepare` was
     // 10 % of a GraphQL list request).
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-    crate::posts::rank::register(conn)
+    crate::posts::search::rank::register(conn)
 }
 
 /// How large a statement or savepoint undo journal may grow in memory before

@@ -326,7 +326,7 @@ fn run_batch(conn: &Connection, jobs: Vec<Job>, state: State<'_>) -> bool {
     // statement (see `apply_index_changes`), inside the same transaction.
     let commit = match aborted {
         Some(err) => Err(err),
-        None => crate::posts::repo::apply_index_changes(conn)
+        None => crate::posts::search::index::apply_index_changes(conn)
             .and_then(|()| conn.execute_batch("COMMIT"))
             .map_err(|e| {
                 let _ = conn.execute_batch("ROLLBACK");

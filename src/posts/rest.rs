@@ -136,8 +136,7 @@ async fn search(
     page: Option<&str>,
     limit: Option<&str>,
 ) -> ApiResult<RawJson> {
-    let body = super::search::search(ctx, q, page, limit).await?;
-    Ok(RawJson(body.to_string()))
+    Ok(RawJson(super::search::search(ctx, q, page, limit).await?))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -23,5 +23,6 @@ mod ops;
 mod posts;
 mod process;
 mod search;
+mod search_common;
 mod storage;
 mod users;

@@ -3,13 +3,11 @@
 //! document frequency.
 //!
 //! Why: `bm25()` learns how many rows contain each phrase by running the
-//! phrase over the whole index (`xQueryPhrase`) once per statement. For a
-//! term in every one of 1M posts that scan alone takes ~40–60 ms, however few
-//! candidates are ranked. [`super::repo::document_frequency`] finds the same
-//! figure exactly for phrases in up to a few thousand rows and estimates it
-//! from the newest matches' density above that, with bounded work; for very
-//! common phrases the estimate does not even matter, since BM25's IDF floors
-//! at a tiny constant once a phrase is in half the rows.
+//! phrase over the whole index (`xQueryPhrase`) in every statement, however
+//! few rows are ranked. [`super::repo::document_frequency`] finds the figure
+//! with bounded work instead; for very common phrases an estimate is as
+//! good, since BM25's IDF floors at a tiny constant once a phrase is in half
+//! the rows.
 //!
 //! Called as `folio_rank(posts_fts, sz, df_0, df_1, …)`: `sz` is the row's
 //! `posts_fts_docsize.sz` (FTS5's per-row token counts, one varint per
@@ -19,9 +17,12 @@
 //! appear in it. Like `bm25()`, it returns the negated score: lower is
 //! better.
 //!
-//! This is the only `unsafe` code in Folio: SQLite's FTS5 extension API is
-//! C, and rusqlite does not wrap auxiliary functions. Every pointer used here
-//! comes from SQLite for the duration of the call.
+//! `folio_freq(posts_fts)` gives one phrase's weighted frequency in a row,
+//! for the decoded posting lists of [`super::postings`].
+//!
+//! SQLite's FTS5 extension API is C and rusqlite does not wrap auxiliary
+//! functions, hence `unsafe` here; every pointer used comes from SQLite for
+//! the duration of the call.
 #![allow(unsafe_code)]
 
 use std::ffi::{c_int, c_void};
@@ -34,25 +35,35 @@ pub const COLUMN_WEIGHTS: [f64; 2] = [10.0, 1.0];
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
 
-/// Registers `folio_rank` on a connection (every pooled connection gets it).
+/// Registers `folio_rank` and `folio_freq` on a connection (every pooled
+/// connection gets them).
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     let api = fts5_api(conn)?;
-    // SAFETY: `api` is the live fts5_api of this connection's database handle
-    // (checked non-null); the name is a NUL-terminated static string.
-    let rc = unsafe {
-        match (*api).xCreateFunction {
-            Some(create) => create(
-                api,
-                c"folio_rank".as_ptr(),
-                ptr::null_mut(),
-                Some(folio_rank),
-                None,
-            ),
-            None => ffi::SQLITE_MISUSE,
-        }
-    };
-    check(rc, "registering folio_rank")
+    for (name, function) in [
+        (c"folio_rank", folio_rank as AuxFunction),
+        (c"folio_freq", folio_freq as AuxFunction),
+    ] {
+        // SAFETY: `api` is the live fts5_api of this connection's database
+        // handle (checked non-null); the name is a NUL-terminated static
+        // string.
+        let rc = unsafe {
+            match (*api).xCreateFunction {
+                Some(create) => create(api, name.as_ptr(), ptr::null_mut(), Some(function), None),
+                None => ffi::SQLITE_MISUSE,
+            }
+        };
+        check(rc, "registering an FTS5 function")?;
+    }
+    Ok(())
 }
+
+type AuxFunction = unsafe extern "C" fn(
+    *const ffi::Fts5ExtensionApi,
+    *mut ffi::Fts5Context,
+    *mut ffi::sqlite3_context,
+    c_int,
+    *mut *mut ffi::sqlite3_value,
+);
 
 pub(super) fn check(rc: c_int, what: &str) -> rusqlite::Result<()> {
     if rc == ffi::SQLITE_OK {
@@ -176,11 +187,7 @@ unsafe fn constants<'a>(
         if rc != ffi::SQLITE_OK {
             return Err(rc);
         }
-        let avgdl = if n_rows > 0 {
-            (tokens as f64 / n_rows as f64).max(1.0)
-        } else {
-            1.0
-        };
+        let avgdl = average_length(n_rows, tokens);
         let n_phrase = phrases(fts).max(0) as usize;
         let idf = (0..n_phrase)
             .map(|i| {
@@ -262,11 +269,71 @@ unsafe fn score(
                 f64::from(tokens)
             }
         };
-        Ok(freq
-            .iter()
-            .zip(&k.idf)
-            .map(|(f, idf)| idf * (f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * d / k.avgdl)))
-            .sum())
+        Ok(bm25(
+            freq.iter().copied().zip(k.idf.iter().copied()),
+            d,
+            k.avgdl,
+        ))
+    }
+}
+
+/// BM25 of a row of `d` tokens from each phrase's (weighted frequency, IDF):
+/// one formula for `folio_rank` and for [`super::postings`], so both give
+/// the same bits.
+pub fn bm25(phrases: impl Iterator<Item = (f64, f64)>, d: f64, avgdl: f64) -> f64 {
+    let norm = K1 * (1.0 - B + B * d / avgdl);
+    phrases
+        .map(|(f, idf)| idf * (f * (K1 + 1.0)) / (f + norm))
+        .sum()
+}
+
+/// BM25's average row length, as FTS5 gives it to `folio_rank`: the
+/// index's token total over its row count.
+pub fn average_length(rows: i64, tokens: i64) -> f64 {
+    if rows > 0 {
+        (tokens as f64 / rows as f64).max(1.0)
+    } else {
+        1.0
+    }
+}
+
+/// `folio_freq(posts_fts)`: the row's weighted frequency of the expression's
+/// first phrase (each instance counts its column's weight), for
+/// [`super::postings`].
+unsafe extern "C" fn folio_freq(
+    api: *const ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    ctx: *mut ffi::sqlite3_context,
+    _n_val: c_int,
+    _vals: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: SQLite passes a valid API table and context for the duration
+    // of this call; the FTS5 calls are on the cursor's current row.
+    unsafe {
+        let api = &*api;
+        let (Some(inst_count), Some(inst)) = (api.xInstCount, api.xInst) else {
+            ffi::sqlite3_result_error_code(ctx, ffi::SQLITE_MISUSE);
+            return;
+        };
+        let mut n_inst: c_int = 0;
+        let rc = inst_count(fts, &mut n_inst);
+        if rc != ffi::SQLITE_OK {
+            ffi::sqlite3_result_error_code(ctx, rc);
+            return;
+        }
+        let mut freq = 0.0_f64;
+        for i in 0..n_inst {
+            let (mut phrase, mut col, mut off) = (0, 0, 0);
+            let rc = inst(fts, i, &mut phrase, &mut col, &mut off);
+            if rc != ffi::SQLITE_OK {
+                ffi::sqlite3_result_error_code(ctx, rc);
+                return;
+            }
+            if phrase == 0 {
+                freq += COLUMN_WEIGHTS.get(col as usize).copied().unwrap_or(1.0);
+            }
+        }
+        ffi::sqlite3_result_double(ctx, freq);
     }
 }
 
@@ -299,25 +366,27 @@ unsafe fn row_tokens(n_val: c_int, vals: *mut *mut ffi::sqlite3_value) -> Option
 pub fn sum_varints(mut blob: &[u8]) -> Option<u64> {
     let mut total = 0u64;
     while !blob.is_empty() {
-        let mut v = 0u64;
-        let mut i = 0;
-        loop {
-            let b = *blob.get(i)?;
-            if i == 8 {
-                v = (v << 8) | u64::from(b);
-                i += 1;
-                break;
-            }
-            v = (v << 7) | u64::from(b & 0x7f);
-            i += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
+        let (v, used) = varint(blob)?;
         total = total.saturating_add(v);
-        blob = &blob[i..];
+        blob = &blob[used..];
     }
     Some(total)
+}
+
+/// The SQLite-style varint at the start of `blob`, and its length in bytes.
+pub fn varint(blob: &[u8]) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    for i in 0..9 {
+        let b = *blob.get(i)?;
+        if i == 8 {
+            return Some(((v << 8) | u64::from(b), 9));
+        }
+        v = (v << 7) | u64::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            return Some((v, i + 1));
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ pub fn count_and_rank(
 }
 
 /// The best `take` of `scored`, best first.
-fn best(mut scored: Vec<(i64, f64)>, take: u64) -> Vec<(i64, f64)> {
+pub fn best(mut scored: Vec<(i64, f64)>, take: u64) -> Vec<(i64, f64)> {
     let order = |a: &(i64, f64), b: &(i64, f64)| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0));
     let take = usize::try_from(take).unwrap_or(usize::MAX);
     if take == 0 {
@@ -64,16 +64,16 @@ fn best(mut scored: Vec<(i64, f64)>, take: u64) -> Vec<(i64, f64)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use crate::posts::repo;
+    use crate::posts::search::repo;
 
     /// 10,500 published posts: `common` in all, `odd` in every other one,
     /// lengths (and so scores) varying, many equal.
-    fn db() -> Connection {
+    pub(in crate::posts::search) fn db() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         crate::db::migrate::run(&mut conn, &crate::db::migrate::embedded().unwrap()).unwrap();
-        crate::posts::rank::register(&conn).unwrap();
+        crate::posts::search::rank::register(&conn).unwrap();
         conn.execute(
             "INSERT INTO users (id, username, email, password_hash) VALUES ('u', 'u', 'u@x', 'x')",
             [],
@@ -98,7 +98,7 @@ mod tests {
                     .unwrap();
             }
         }
-        repo::apply_index_changes(&tx).unwrap();
+        crate::posts::search::index::apply_index_changes(&tx).unwrap();
         tx.commit().unwrap();
         conn
     }

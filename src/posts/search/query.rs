@@ -96,6 +96,9 @@ pub struct Fts5Query {
     /// Each phrase of `expr`, in the order FTS5 numbers them (the order they
     /// appear in `expr`).
     pub phrases: Vec<Phrase>,
+    /// Whether `expr` is only its phrases joined by `AND` (no `OR`, no
+    /// exclusion): a post matches when it contains every phrase.
+    pub conjunctive: bool,
 }
 
 /// One phrase of an [`Fts5Query`].
@@ -176,8 +179,10 @@ impl Parsed {
         };
         let mut phrases = Vec::new();
         let mut positive = Vec::new();
+        let mut conjunctive = self.excluded.is_empty();
         for group in &self.groups {
             let items: Vec<(String, Option<i64>)> = group.iter().flat_map(alternatives).collect();
+            conjunctive &= items.len() == 1;
             positive.push(any_of(&items)?);
             phrases.extend(items.into_iter().map(|(expr, df)| Phrase {
                 expr,
@@ -197,7 +202,11 @@ impl Parsed {
             excluded: true,
             df,
         }));
-        Some(Fts5Query { expr, phrases })
+        Some(Fts5Query {
+            expr,
+            phrases,
+            conjunctive,
+        })
     }
 }
 

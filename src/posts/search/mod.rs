@@ -18,16 +18,27 @@
 //! hold at most `database.search_reads` connections, and a read running past
 //! `database.search_timeout_ms` is stopped and the search answered `400`.
 
+pub mod index;
+pub mod limits;
+pub mod postings;
+pub mod query;
+pub mod rank;
+pub mod repo;
+pub mod stats;
+pub mod tokenize;
+pub mod topk;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use rusqlite::Connection;
+use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::query::{self, Expansion, QueryError};
-use super::repo::{self, MARK_CLOSE, MARK_OPEN, SEARCH_CAP};
-use super::tokenize::{self, Mode};
-use super::{phrase_stats, topk};
+use query::{Expansion, QueryError};
+use repo::{MARK_CLOSE, MARK_OPEN, SEARCH_CAP};
+use tokenize::Mode;
+
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::list::Page;
@@ -66,30 +77,46 @@ impl Outcome {
     }
 }
 
-/// `GET /api/search`.
+/// `GET /api/search`: one page of ranked results, as the response body.
 pub async fn search(
     ctx: &Ctx,
     q: Option<&str>,
     page: Option<&str>,
     limit: Option<&str>,
-) -> ApiResult<Value> {
+) -> ApiResult<String> {
     let page = Page::parse(page, limit)?;
     let q = q.ok_or_else(|| ApiError::validation("q", "is required"))?;
     let outcome = run(ctx, q, page.limit, page.offset()).await?;
-    let results: Vec<Value> = outcome
-        .hits
-        .iter()
-        .map(|h| {
-            json!({
-                "post": h.post.json(),
-                "rank": rounded(h.rank),
-                "snippet": render_snippet(&h.snippet),
-            })
-        })
-        .collect();
     let mut pagination = page.json(outcome.total());
     pagination["exact"] = json!(outcome.exact());
-    Ok(json!({"results": results, "pagination": pagination}))
+    let body = Body {
+        pagination,
+        results: outcome
+            .hits
+            .iter()
+            .map(|h| Hit {
+                post: &h.post,
+                rank: rounded(h.rank),
+                snippet: render_snippet(&h.snippet),
+            })
+            .collect(),
+    };
+    serde_json::to_string(&body).map_err(|e| ApiError::Internal(std::sync::Arc::new(e)))
+}
+
+/// The body of `GET /api/search`, written straight out (keys in the sorted
+/// order a `serde_json::Value` gives them, so the bytes are the same).
+#[derive(Serialize)]
+struct Body<'a> {
+    pagination: Value,
+    results: Vec<Hit<'a>>,
+}
+
+#[derive(Serialize)]
+struct Hit<'a> {
+    post: &'a crate::posts::model::Post,
+    rank: f64,
+    snippet: String,
 }
 
 pub fn rounded(rank: f64) -> f64 {
@@ -165,6 +192,9 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
                 // A prefix that must match matches no indexed token.
                 return Ok(Plan::Done(0, Vec::new()));
             };
+            if let Some((count, hits)) = postings::search(&shared, c, &parsed, limit, offset)? {
+                return Ok(Plan::Done(count, hits));
+            }
             let expr = &parsed.expr;
             // A lone phrase's document frequency is its match count, known
             // only after counting; otherwise, unless this search is alone and
@@ -172,7 +202,7 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
             let lone = matches!(parsed.phrases.as_slice(), [p] if p.df.is_none() && !p.excluded);
             let may_split = parts > 1 && shared.search_limits.alone();
             if !(lone || may_split) {
-                let dfs = phrase_stats::dfs(&shared, c, &parsed, None)?;
+                let dfs = stats::dfs(&shared, c, &parsed, None)?;
                 let take = offset.saturating_add(u64::from(limit));
                 let (count, ranked) = topk::count_and_rank(c, expr, &dfs, take)?;
                 let page = repo::merge_ranked(vec![ranked], limit, offset);
@@ -180,7 +210,7 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
             }
             let window = repo::search_window(c, expr)?;
             let count = window.count;
-            let dfs = phrase_stats::dfs(&shared, c, &parsed, Some(count))?;
+            let dfs = stats::dfs(&shared, c, &parsed, Some(count))?;
             if parts > 1 && window.rowids.len() >= PARALLEL_FROM {
                 let ranges = window.ranges(parts);
                 return Ok(Plan::Split(
@@ -299,7 +329,7 @@ mod tests {
             )
             .unwrap();
         }
-        repo::apply_index_changes(&conn).unwrap();
+        index::apply_index_changes(&conn).unwrap();
         conn
     }
 
