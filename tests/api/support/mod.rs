@@ -23,7 +23,7 @@ use tempfile::TempDir;
 
 pub use legacy::{header, json_of};
 pub use receiver::{signature_ok, Receiver};
-pub use request::{assert_error, Req};
+pub use request::{assert_error, Req, Resp};
 pub use server::{free_port, Server};
 
 pub const PASSWORD: &str = "Correct-Horse-42";
