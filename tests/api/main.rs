@@ -15,6 +15,7 @@ mod events;
 mod foundation;
 mod graphiql;
 mod graphql;
+mod graphql_cache;
 mod graphql_limits;
 mod hostile;
 mod migrations;
