@@ -5,6 +5,7 @@
 //! flight, so one slow or dead endpoint never delays the others.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,8 @@ const MIN_ROUND_GAP: Duration = Duration::from_millis(50);
 pub struct Dispatch {
     wake: Notify,
     inflight: Mutex<Inflight>,
+    /// Rounds finished, so tests can wait for one to have looked at a commit.
+    rounds: AtomicU64,
 }
 
 #[derive(Default)]
@@ -47,6 +50,11 @@ struct Inflight {
 impl Dispatch {
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Rounds (fan-out, then scheduling) finished so far.
+    pub fn rounds(&self) -> u64 {
+        self.rounds.load(Ordering::Acquire)
     }
 
     fn try_claim(&self, d: &Delivery, max: usize) -> bool {
@@ -339,6 +347,7 @@ pub async fn run(ctx: Ctx, stop: impl std::future::Future<Output = ()>) {
         let began = Instant::now();
         while fan_out(&ctx).await == 500 {}
         schedule(&ctx, &client).await;
+        ctx.webhooks.rounds.fetch_add(1, Ordering::Release);
         let new_events = tokio::select! {
             _ = &mut stop => break,
             _ = head.changed() => true,

@@ -25,5 +25,7 @@ mod posts;
 mod process;
 mod search;
 mod search_common;
+mod sse;
 mod storage;
 mod users;
+mod webhooks;

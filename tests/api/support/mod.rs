@@ -22,7 +22,7 @@ use serde::Deserialize;
 use tempfile::TempDir;
 
 pub use legacy::{header, json_of};
-pub use receiver::{signature_ok, Receiver};
+pub use receiver::{signature_ok, Received, Receiver};
 pub use request::{assert_error, Req, Resp};
 pub use server::{free_port, Server};
 
