@@ -1,5 +1,8 @@
 //! Which events each write records, in order (docs/api.md, Events).
 
+use std::future::Future;
+use std::panic::Location;
+
 use rocket::http::{Method, Status};
 use serde_json::{json, Value};
 
@@ -39,16 +42,26 @@ fn assert_types(events: &[(String, Value)], expected: &[&str]) {
     assert_eq!(types, expected, "{events:?}");
 }
 
-async fn call(
-    app: &TestApp,
+/// Sends a request that must succeed; returns its body.
+#[track_caller]
+fn call<'a>(
+    app: &'a TestApp,
     method: Method,
     path: &str,
     token: &str,
     body: Option<Value>,
-) -> Value {
-    let (status, body) = app.call(method, path, Some(token), body.as_ref()).await;
-    assert!(status.code < 300, "{method} {path}: {status} {body}");
-    body
+) -> impl Future<Output = Value> + 'a {
+    let at = Location::caller();
+    let mut req = app.req(method, path).bearer(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    async move {
+        let res = req.send().await;
+        let (status, what) = (res.status, &res.what);
+        assert!(status.code < 300, "{at}: {what}: {status} {}", res.text);
+        res.body
+    }
 }
 
 #[rocket::async_test]
@@ -121,8 +134,11 @@ async fn post_updates_publishes_and_deletes_record_what_happened() {
     );
 
     let m = mark(&app).await;
-    let (status, _) = app.call(Method::Delete, &path, Some(&t), None).await;
-    assert_eq!(status, Status::NoContent);
+    app.req(Method::Delete, path.as_str())
+        .bearer(&t)
+        .send()
+        .await
+        .expect(Status::NoContent);
     let events = events_after(&app, m).await;
     assert_types(&events, &["post.unpublished", "post.deleted"]);
     assert_eq!(events[0].1["published"], false);
@@ -132,9 +148,10 @@ async fn post_updates_publishes_and_deletes_record_what_happened() {
 #[rocket::async_test]
 async fn deleting_a_user_unpublishes_its_public_posts_first() {
     let app = TestApp::new().await;
-    let admin = crate::support::token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     let t = app.user_token("cal").await;
-    let user_id = id_of(&app.get_as("/api/auth/me", Some(&t)).await.1["user"]);
+    let me = app.req(Method::Get, "/api/auth/me").bearer(&t).send().await;
+    let user_id = id_of(&me.expect(Status::Ok).body["user"]);
     call(
         &app,
         Method::Post,
@@ -152,15 +169,11 @@ async fn deleting_a_user_unpublishes_its_public_posts_first() {
     )
     .await;
     let m = mark(&app).await;
-    let (status, _) = app
-        .call(
-            Method::Delete,
-            &format!("/api/users/{user_id}"),
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert_eq!(status, Status::NoContent);
+    app.req(Method::Delete, format!("/api/users/{user_id}"))
+        .bearer(&admin)
+        .send()
+        .await
+        .expect(Status::NoContent);
     let mut types: Vec<String> = events_after(&app, m)
         .await
         .into_iter()
@@ -174,7 +187,7 @@ async fn deleting_a_user_unpublishes_its_public_posts_first() {
 #[rocket::async_test]
 async fn a_user_created_disabled_is_recorded_and_stored_disabled() {
     let app = TestApp::new().await;
-    let admin = crate::support::token_of(&app.admin("root").await);
+    let admin = app.admin_token("root").await;
     let m = mark(&app).await;
     let body = call(
         &app,
@@ -189,11 +202,9 @@ async fn a_user_created_disabled_is_recorded_and_stored_disabled() {
     assert_types(&events, &["user.created"]);
     assert_eq!(events[0].1["disabled"], true);
     // The account cannot sign in.
-    let (status, _) = app
-        .post_for(
-            "/api/auth/login",
-            &json!({"identity": "dee", "password": PASSWORD}),
-        )
-        .await;
-    assert_ne!(status, Status::Ok);
+    app.req(Method::Post, "/api/auth/login")
+        .json(&json!({"identity": "dee", "password": PASSWORD}))
+        .send()
+        .await
+        .expect_error(Status::Unauthorized, "invalid_credentials");
 }
