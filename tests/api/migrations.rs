@@ -90,17 +90,33 @@ fn tampered_checksum_is_refused_naming_the_file() {
     let path = dir.path().join("f.db");
     let mut conn = open_connection(&path, &opts()).unwrap();
     migrate::run(&mut conn, &[mig(1, "create_a", "CREATE TABLE a (x);")]).unwrap();
-    let err = migrate::run(&mut conn, &[mig(1, "create_a", "CREATE TABLE a (x, y);")]).unwrap_err();
-    assert!(matches!(err, MigrationError::Tampered { .. }));
-    assert!(err.to_string().contains("0001_create_a.sql"), "{err}");
-    // The server refuses to start on it too.
-    drop(conn);
-    let result = Db::open_with(
-        &path,
-        opts(),
-        vec![mig(1, "create_a", "CREATE TABLE a (x, y);")],
+    let changed = mig(1, "create_a", "CREATE TABLE a (x, y);");
+    let err = migrate::run(&mut conn, std::slice::from_ref(&changed)).unwrap_err();
+    let MigrationError::Tampered {
+        file,
+        applied,
+        embedded,
+    } = &err
+    else {
+        panic!("not refused as tampered: {err}");
+    };
+    assert_eq!(file, "0001_create_a.sql");
+    assert_eq!(
+        applied,
+        &mig(1, "create_a", "CREATE TABLE a (x);").checksum()
     );
-    assert!(result.is_err());
+    assert_eq!(embedded, &changed.checksum());
+    assert_ne!(applied, embedded);
+    // Opening the database for the server refuses it the same way.
+    drop(conn);
+    let err = match Db::open_with(&path, opts(), vec![changed]) {
+        Ok(_) => panic!("a tampered database opened"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.starts_with("migration 0001_create_a.sql was changed after it was applied"),
+        "{err}"
+    );
 }
 
 #[test]
