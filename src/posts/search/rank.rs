@@ -464,20 +464,47 @@ mod tests {
         }
     }
 
-    #[test]
-    fn wrong_number_of_frequencies_still_ranks() {
-        let conn = db();
-        let ranks: Vec<f64> = conn
-            .prepare(
-                "SELECT folio_rank(posts_fts, NULL) FROM posts_fts WHERE posts_fts MATCH 'rust'",
-            )
+    /// (rowid, rank) of every row matching `expr`, ranked by `call` in a
+    /// statement of its own (calls in one statement share their constants).
+    fn ranks(conn: &Connection, call: &str, expr: &str) -> Vec<(i64, f64)> {
+        let sql =
+            format!("SELECT rowid, {call} FROM posts_fts WHERE posts_fts MATCH ?1 ORDER BY rowid");
+        conn.prepare(&sql)
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map([expr], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .collect::<Result<_, _>>()
-            .unwrap();
-        let n = ranks.len();
-        assert_eq!(n, 3);
+            .unwrap()
+    }
+
+    /// Given too few or too many frequencies, every phrase ranks with an
+    /// IDF of 1: bm25's score divided by the phrase's IDF.
+    #[test]
+    fn wrong_number_of_frequencies_ranks_with_a_neutral_idf() {
+        let conn = db();
+        // "server" is in rows 1 and 3 of 5: an IDF well above the floor.
+        let expr = "\"server\"";
+        let bm25 = ranks(&conn, "bm25(posts_fts, 10.0, 1.0)", expr);
+        assert_eq!(bm25.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 3]);
+        let exact = ranks(&conn, "folio_rank(posts_fts, NULL, 2)", expr);
+        let idf_server = idf(5, 2);
+        assert!(idf_server > 0.1, "{idf_server}");
+        for call in [
+            "folio_rank(posts_fts, NULL)",
+            "folio_rank(posts_fts, NULL, 2, 7)",
+        ] {
+            let neutral = ranks(&conn, call, expr);
+            assert_eq!(neutral.len(), 2, "{call}");
+            for (((row, ours), (_, bm25)), (_, exact)) in neutral.iter().zip(&bm25).zip(&exact) {
+                assert!((exact - bm25).abs() < 1e-9, "row {row}: {exact} vs {bm25}");
+                let expected = bm25 / idf_server;
+                assert!(
+                    (ours - expected).abs() < 1e-9,
+                    "{call} row {row}: {ours}, neutral IDF gives {expected}"
+                );
+            }
+            assert_ne!(neutral[0].1, neutral[1].1, "{call}: still ranks by row");
+        }
     }
 
     #[test]
