@@ -84,15 +84,6 @@ impl TestApp {
         json_of(self.post_json(path, body).await).await
     }
 
-    /// `POST /api/auth/refresh` with `refresh_token` in the body.
-    pub async fn refresh(&self, refresh_token: &str) -> (Status, Value) {
-        self.post_for(
-            "/api/auth/refresh",
-            &json!({ "refresh_token": refresh_token }),
-        )
-        .await
-    }
-
     /// GET `path` with an optional token; returns (status, body).
     pub async fn get_as(&self, path: &str, token: Option<&str>) -> (Status, Value) {
         json_of(self.send(Method::Get, path, token, None).await).await

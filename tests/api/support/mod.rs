@@ -211,6 +211,14 @@ impl TestApp {
         }
     }
 
+    /// `POST /api/auth/refresh` with `refresh_token` in the body.
+    pub async fn refresh(&self, refresh_token: &str) -> Resp {
+        self.req(Method::Post, "/api/auth/refresh")
+            .json(&json!({ "refresh_token": refresh_token }))
+            .send()
+            .await
+    }
+
     /// Number of events of `kind` in the outbox.
     pub async fn events_of(&self, kind: &str) -> i64 {
         let kind = kind.to_string();
