@@ -25,6 +25,8 @@ mod logs;
 mod migrations;
 mod openapi;
 mod ops;
+mod post_access;
+mod post_lists;
 mod posts;
 mod process;
 mod search;
