@@ -36,5 +36,6 @@ mod shutdown;
 mod sse;
 mod storage;
 mod tokens;
+mod user_updates;
 mod users;
 mod webhooks;
