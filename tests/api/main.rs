@@ -31,6 +31,7 @@ mod posts;
 mod process;
 mod search;
 mod search_common;
+mod search_index;
 mod sessions;
 mod shutdown;
 mod sse;

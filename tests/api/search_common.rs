@@ -2,6 +2,9 @@
 //! lists (the `postings` cache), with the answer FTS5 itself gives, and
 //! never stale after a write.
 
+use std::future::Future;
+use std::panic::Location;
+
 use rocket::http::{Method, Status};
 use serde_json::{json, Value};
 
@@ -42,10 +45,12 @@ async fn common_words() -> TestApp {
     app
 }
 
-async fn search(app: &TestApp, q: &str) -> Value {
-    let (status, body) = app.get_as(&format!("/api/search?{q}"), None).await;
-    assert_eq!(status, Status::Ok, "{q}: {body}");
-    body
+/// The body of `GET /api/search?<q>`; fails at the caller's line unless 200.
+#[track_caller]
+fn search<'a>(app: &'a TestApp, q: &str) -> impl Future<Output = Value> + 'a {
+    let at = Location::caller();
+    let req = app.req(Method::Get, format!("/api/search?{q}"));
+    async move { req.send().await.expect_at(Status::Ok, at).body }
 }
 
 #[rocket::async_test]
@@ -94,15 +99,11 @@ async fn a_write_is_seen_by_the_next_search() {
     // A short post with both words in its title ranks first.
     assert_eq!(after["results"][0]["post"]["id"], post["id"]);
     let id = post["id"].as_str().unwrap();
-    let (status, _) = app
-        .call(
-            Method::Delete,
-            &format!("/api/posts/{id}"),
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_eq!(status, Status::NoContent);
+    app.req(Method::Delete, format!("/api/posts/{id}"))
+        .bearer(&token)
+        .send()
+        .await
+        .expect(Status::NoContent);
     let gone = search(&app, "q=alpha+beta").await;
     assert_eq!(gone["pagination"]["total"], json!(POSTS));
     assert_ne!(gone["results"][0]["post"]["id"], post["id"]);
