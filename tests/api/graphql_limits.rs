@@ -2,7 +2,7 @@
 //! introspection query, limits that still hold for data, logins in
 //! fragments, error amplification, response size, and suggestions.
 
-use rocket::http::{ContentType, Status};
+use rocket::http::{Method, Status};
 use serde_json::{json, Value};
 
 use crate::support::{TestApp, PASSWORD};
@@ -26,8 +26,12 @@ fn message(body: &Value) -> String {
 #[rocket::async_test]
 async fn the_standard_introspection_query_is_answered_in_full() {
     let app = TestApp::new().await;
-    let (status, body) = app.gql(None, INTROSPECTION, json!({})).await;
-    assert_eq!(status, Status::Ok, "{body}");
+    let body = app
+        .graphql(INTROSPECTION, json!({}))
+        .send()
+        .await
+        .expect(Status::Ok)
+        .body;
     assert!(body.get("errors").is_none(), "{body}");
     let schema = &body["data"]["__schema"];
     assert_eq!(schema["queryType"]["name"], "Query");
@@ -73,8 +77,10 @@ async fn the_standard_introspection_query_is_answered_in_full() {
 
     // The switch still turns it off.
     let off = TestApp::with(|c| c.graphql.introspection = false).await;
-    let (status, body) = off.gql(None, INTROSPECTION, json!({})).await;
-    assert_eq!(status, Status::BadRequest, "{body}");
+    off.graphql(INTROSPECTION, json!({}))
+        .send()
+        .await
+        .expect(Status::BadRequest);
 }
 
 #[rocket::async_test]
@@ -93,26 +99,17 @@ async fn data_queries_cannot_hide_inside_introspection() {
         } else {
             json!({"query": q})
         };
-        let res = app
-            .client
-            .post("/graphql")
-            .header(ContentType::JSON)
-            .body(body.to_string())
-            .dispatch()
-            .await;
-        assert_eq!(res.status(), Status::BadRequest, "{q}");
-        let body: Value = serde_json::from_str(&res.into_string().await.unwrap()).unwrap();
-        assert_eq!(message(&body), "Query is nested too deep.", "{q}: {body}");
+        let res = app.req(Method::Post, "/graphql").json(&body).send().await;
+        assert_eq!(res.status, Status::BadRequest, "{q}");
+        let got = message(&res.body);
+        assert_eq!(got, "Query is nested too deep.", "{q}: {}", res.text);
     }
     // Introspection that multiplies lists past what tools ask for.
-    let (status, body) = app
-        .gql(
-            None,
-            "{ __schema { types { fields { type { fields { type { fields { type { fields { type { ofType { name } } } } } } } } } } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, Status::BadRequest, "{body}");
+    let wide = "{ __schema { types { fields { type { fields { type { fields { type { fields { type { ofType { name } } } } } } } } } } } }";
+    app.graphql(wide, json!({}))
+        .send()
+        .await
+        .expect(Status::BadRequest);
 }
 
 #[rocket::async_test]
@@ -131,8 +128,12 @@ async fn logins_nested_in_fragments_count_against_the_auth_limit() {
         open = "... { ".repeat(9),
         close = "} ".repeat(9),
     );
-    let (status, body) = app.gql(None, &q, json!({})).await;
-    assert_eq!(status, Status::TooManyRequests, "{body}");
+    let body = app
+        .graphql(&q, json!({}))
+        .send()
+        .await
+        .expect(Status::TooManyRequests)
+        .body;
     assert_eq!(code(&body), "rate_limited");
 }
 
@@ -141,23 +142,23 @@ async fn duplicated_definitions_answer_one_small_error() {
     let app = TestApp::new().await;
     let q = format!("query({}){{__typename}}", "$a:Int ".repeat(120_000));
     let res = app
-        .client
-        .post("/graphql")
-        .header(ContentType::JSON)
-        .body(json!({ "query": q }).to_string())
-        .dispatch()
-        .await;
-    assert_eq!(res.status(), Status::BadRequest);
-    let text = res.into_string().await.unwrap();
-    assert!(text.len() < 1024, "{} bytes", text.len());
-    let body: Value = serde_json::from_str(&text).unwrap();
+        .graphql(&q, json!({}))
+        .send()
+        .await
+        .expect(Status::BadRequest);
+    assert!(res.text.len() < 1024, "{} bytes", res.text.len());
+    let body = res.body;
     assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
     assert_eq!(code(&body), "validation_failed");
 
     // Errors the validator finds one by one are capped.
     let unknown = "nope ".repeat(900);
-    let (status, body) = app.gql(None, &format!("{{ {unknown}}}"), json!({})).await;
-    assert_eq!(status, Status::BadRequest);
+    let body = app
+        .graphql(&format!("{{ {unknown}}}"), json!({}))
+        .send()
+        .await
+        .expect(Status::BadRequest)
+        .body;
     let errors = body["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 21, "{}", errors.len());
     assert_eq!(errors[20]["extensions"]["code"], "too_many_errors");
@@ -174,27 +175,35 @@ async fn responses_over_the_size_limit_are_replaced_by_one_error() {
         )
         .await;
     }
-    let (status, body) = app.gql(None, "{ posts { content } }", json!({})).await;
-    assert_eq!(status, Status::BadRequest, "{body}");
+    let body = app
+        .graphql("{ posts { content } }", json!({}))
+        .send()
+        .await
+        .expect(Status::BadRequest)
+        .body;
     assert_eq!(code(&body), "response_too_large");
-    let (status, _) = app
-        .gql(None, "{ posts(limit: 1) { content } }", json!({}))
-        .await;
-    assert_eq!(status, Status::Ok);
+    app.graphql("{ posts(limit: 1) { content } }", json!({}))
+        .send()
+        .await
+        .expect(Status::Ok);
 }
 
 #[rocket::async_test]
 async fn no_field_suggestions_while_introspection_is_off() {
     let query = "{ me { emai } users(limt: 1) { id } }";
     let on = TestApp::new().await;
-    let (_, body) = on.gql(None, query, json!({})).await;
+    let body = on.graphql(query, json!({})).send().await.body;
     assert!(
         body.to_string().contains("Did you mean \\\"email\\\""),
         "{body}"
     );
     let off = TestApp::with(|c| c.graphql.introspection = false).await;
-    let (status, body) = off.gql(None, query, json!({})).await;
-    assert_eq!(status, Status::BadRequest);
+    let body = off
+        .graphql(query, json!({}))
+        .send()
+        .await
+        .expect(Status::BadRequest)
+        .body;
     assert_eq!(body["errors"].as_array().unwrap().len(), 2, "{body}");
     assert!(!body.to_string().contains("Did you mean"), "{body}");
     assert!(!body.to_string().contains("email"), "{body}");

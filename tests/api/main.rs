@@ -17,6 +17,7 @@ mod foundation;
 mod graphiql;
 mod graphql;
 mod graphql_cache;
+mod graphql_errors;
 mod graphql_limits;
 mod headers;
 mod hostile;
