@@ -4,36 +4,31 @@
 
 use std::time::Duration;
 
-use rocket::http::{ContentType, Method, Status};
-use rocket::local::asynchronous::LocalResponse;
+use rocket::http::{Method, Status};
 use rocket::serde::json::{json, Value};
 
-use crate::support::{assert_error, header, json_of, refresh_of, Receiver, TestApp, PASSWORD};
+use crate::support::{assert_error, refresh_of, Receiver, Resp, TestApp, PASSWORD};
 
 /// The `r=` of the `RateLimit` field, when its policy is `policy`.
-fn remaining(res: &LocalResponse<'_>, policy: &str) -> Option<u32> {
-    let field = res.headers().get_one("RateLimit")?;
+fn remaining(res: &Resp, policy: &str) -> Option<u32> {
+    let field = res.header("RateLimit")?;
     let rest = field.strip_prefix(&format!("\"{policy}\";r="))?;
     rest.split(';').next()?.parse().ok()
 }
 
-fn assert_security_headers(res: &LocalResponse<'_>, path: &str) {
+#[track_caller]
+fn assert_security_headers(res: &Resp, path: &str) {
     for (name, value) in [
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "no-referrer"),
     ] {
-        assert_eq!(res.headers().get_one(name), Some(value), "{path}: {name}");
+        assert_eq!(res.header(name), Some(value), "{path}: {name}");
     }
 }
 
-async fn post_raw<'a>(app: &'a TestApp, path: &str, body: Value) -> LocalResponse<'a> {
-    app.client
-        .post(path.to_string())
-        .header(ContentType::JSON)
-        .body(body.to_string())
-        .dispatch()
-        .await
+async fn post(app: &TestApp, path: &str, body: Value) -> Resp {
+    app.req(Method::Post, path).json(&body).send().await
 }
 
 /// Spellings the router takes to `POST /api/auth/login`.
@@ -69,60 +64,52 @@ async fn every_spelling_of_login_counts_under_auth_with_its_headers() {
     let mut left = quota - 1;
 
     // Tokens from another spelling are not stored either.
-    let res = post_raw(
+    let res = post(
         &app,
         "//api/auth/login",
         json!({"identity": "ada", "password": PASSWORD}),
     )
     .await;
-    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.status, Status::Ok);
     left -= 1;
     assert_eq!(remaining(&res, "auth"), Some(left));
-    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
+    assert_eq!(res.header("Cache-Control"), Some("no-store"));
     assert_security_headers(&res, "//api/auth/login");
 
     for (i, path) in LOGIN_SPELLINGS.iter().enumerate() {
-        let res = post_raw(
+        let res = post(
             &app,
             path,
             json!({"identity": format!("nobody{i}"), "password": "Wrong-Pass-1"}),
         )
         .await;
-        assert_eq!(res.status(), Status::Unauthorized, "{path}");
+        assert_eq!(res.status, Status::Unauthorized, "{path}");
         left -= 1;
         assert_eq!(remaining(&res, "auth"), Some(left), "{path}");
         assert_eq!(
-            res.headers().get_one("RateLimit-Policy"),
+            res.header("RateLimit-Policy"),
             Some(format!("\"auth\";q={quota};w=60").as_str()),
             "{path}"
         );
-        assert_eq!(
-            res.headers().get_one("Cache-Control"),
-            Some("no-store"),
-            "{path}"
-        );
+        assert_eq!(res.header("Cache-Control"), Some("no-store"), "{path}");
         assert_security_headers(&res, path);
     }
 
     // Spellings that reach no route are not counted under `auth`.
     for path in NOT_LOGIN {
-        let res = post_raw(&app, path, json!({"identity": "x", "password": "y"})).await;
-        assert_eq!(res.status(), Status::NotFound, "{path}");
+        let res = post(&app, path, json!({"identity": "x", "password": "y"})).await;
+        assert_eq!(res.status, Status::NotFound, "{path}");
         assert_eq!(remaining(&res, "auth"), None, "{path}");
         assert_security_headers(&res, path);
     }
 
     // The quota is spent, whatever the spelling.
     for path in ["/api/auth/login", "//api/auth/login", "/api/%61uth/login/"] {
-        let res = post_raw(&app, path, json!({"identity": "ada", "password": PASSWORD})).await;
-        assert_eq!(res.status(), Status::TooManyRequests, "{path}");
-        assert!(res.headers().get_one("Retry-After").is_some(), "{path}");
-        assert_eq!(
-            res.headers().get_one("Cache-Control"),
-            Some("no-store"),
-            "{path}"
-        );
-        let (_, body) = json_of(res).await;
+        let res = post(&app, path, json!({"identity": "ada", "password": PASSWORD})).await;
+        assert_eq!(res.status, Status::TooManyRequests, "{path}");
+        assert!(res.header("Retry-After").is_some(), "{path}");
+        assert_eq!(res.header("Cache-Control"), Some("no-store"), "{path}");
+        let body = res.body;
         assert_error(&body, "rate_limited");
     }
 }
@@ -138,33 +125,25 @@ async fn every_spelling_of_a_route_counts_under_default() {
         "//api//posts//",
     ];
     for (i, path) in spellings.iter().enumerate() {
-        let res = app.get(path).await;
-        assert_eq!(res.status(), Status::Ok, "{path}");
+        let res = app.req(Method::Get, *path).send().await.expect(Status::Ok);
         assert_eq!(remaining(&res, "default"), Some(5 - i as u32), "{path}");
         assert_security_headers(&res, path);
     }
-    let res = app
-        .client
-        .post("//graphql/")
-        .header(ContentType::JSON)
-        .body(json!({"query": "{__typename}"}).to_string())
-        .dispatch()
-        .await;
-    assert_eq!(res.status(), Status::Ok);
+    let typename = json!({"query": "{__typename}"});
+    let res = post(&app, "//graphql/", typename.clone())
+        .await
+        .expect(Status::Ok);
     assert_eq!(remaining(&res, "default"), Some(0));
-    let res = app.get("//api/posts").await;
-    assert_eq!(res.status(), Status::TooManyRequests);
+    app.req(Method::Get, "//api/posts")
+        .send()
+        .await
+        .expect(Status::TooManyRequests);
     // Refused under /graphql in GraphQL's shape, whatever the spelling.
-    let res = app
-        .client
-        .post("//graphql")
-        .header(ContentType::JSON)
-        .body(json!({"query": "{__typename}"}).to_string())
-        .dispatch()
-        .await;
-    assert_eq!(res.status(), Status::TooManyRequests);
-    let (_, body) = json_of(res).await;
-    assert!(body["errors"][0]["message"].is_string(), "{body}");
+    let res = post(&app, "//graphql", typename)
+        .await
+        .expect(Status::TooManyRequests);
+    let message = &res.body["errors"][0]["message"];
+    assert!(message.is_string(), "{}", res.text);
 }
 
 #[rocket::async_test]
@@ -175,21 +154,18 @@ async fn a_bad_credential_is_refused_on_every_spelling() {
         "/api/openapi.json/",
         "/api/%6fpenapi.json",
     ] {
-        let (status, body) = app.call(Method::Get, path, Some("garbage"), None).await;
+        let Resp { status, body, .. } = app.req(Method::Get, path).bearer("garbage").send().await;
         assert_eq!(status, Status::Unauthorized, "{path}");
         assert_error(&body, "invalid_token");
     }
     // A token exchange ignores a stale token under any spelling.
     app.register("bob").await;
-    let res = app
-        .client
-        .post("//api/auth/login/")
-        .header(ContentType::JSON)
-        .header(header("Authorization", "Bearer garbage"))
-        .body(json!({"identity": "bob", "password": PASSWORD}).to_string())
-        .dispatch()
-        .await;
-    assert_eq!(res.status(), Status::Ok);
+    app.req(Method::Post, "//api/auth/login/")
+        .bearer("garbage")
+        .json(&json!({"identity": "bob", "password": PASSWORD}))
+        .send()
+        .await
+        .expect(Status::Ok);
 }
 
 #[rocket::async_test]
@@ -198,7 +174,7 @@ async fn parallel_wrong_guesses_never_pass_the_failed_login_limit() {
     app.register("cal").await;
     let guesses: Vec<_> = (0..30)
         .map(|i| {
-            post_raw(
+            post(
                 &app,
                 "/api/auth/login",
                 json!({"identity": "cal", "password": format!("Wrong-Pass-{i}")}),
@@ -207,7 +183,7 @@ async fn parallel_wrong_guesses_never_pass_the_failed_login_limit() {
         .collect();
     let mut checked = 0;
     for res in futures::future::join_all(guesses).await {
-        match res.status() {
+        match res.status {
             Status::Unauthorized => checked += 1,
             Status::TooManyRequests => {}
             other => panic!("unexpected {other}"),
@@ -215,13 +191,13 @@ async fn parallel_wrong_guesses_never_pass_the_failed_login_limit() {
     }
     assert_eq!(checked, 5, "guesses that reached the password check");
     // The right password is refused too until the window passes.
-    let res = post_raw(
+    let res = post(
         &app,
         "/api/auth/login",
         json!({"identity": "cal", "password": PASSWORD}),
     )
     .await;
-    assert_eq!(res.status(), Status::TooManyRequests);
+    assert_eq!(res.status, Status::TooManyRequests);
 }
 
 #[rocket::async_test]
@@ -233,11 +209,11 @@ async fn successful_logins_give_their_attempt_back() {
     }
     let wrong = json!({"identity": "dee", "password": "Wrong-Pass-1"});
     for _ in 0..2 {
-        let res = post_raw(&app, "/api/auth/login", wrong.clone()).await;
-        assert_eq!(res.status(), Status::Unauthorized);
+        let res = post(&app, "/api/auth/login", wrong.clone()).await;
+        assert_eq!(res.status, Status::Unauthorized);
     }
-    let res = post_raw(&app, "/api/auth/login", wrong.clone()).await;
-    assert_eq!(res.status(), Status::TooManyRequests);
+    let res = post(&app, "/api/auth/login", wrong.clone()).await;
+    assert_eq!(res.status, Status::TooManyRequests);
 }
 
 /// A webhook stored before `block_private_networks` was turned on (its URL
@@ -278,23 +254,24 @@ async fn deliveries_to_blocked_addresses_are_refused_on_every_attempt() {
     ];
     for url in urls {
         let hook = stored_webhook(&app, url.clone()).await;
-        let (status, _) = app
-            .call(
-                Method::Post,
-                &format!("/api/admin/webhooks/{hook}/ping"),
-                Some(&admin),
-                None,
-            )
-            .await;
+        let status = app
+            .req(Method::Post, format!("/api/admin/webhooks/{hook}/ping"))
+            .bearer(&admin)
+            .send()
+            .await
+            .status;
         assert_eq!(status, Status::Ok, "{url}");
         let mut delivery = Value::Null;
         for _ in 0..100 {
-            let (_, list) = app
-                .get_as(
-                    &format!("/api/admin/webhooks/{hook}/deliveries"),
-                    Some(&admin),
+            let list = app
+                .req(
+                    Method::Get,
+                    format!("/api/admin/webhooks/{hook}/deliveries"),
                 )
-                .await;
+                .bearer(&admin)
+                .send()
+                .await
+                .body;
             delivery = list["deliveries"][0].clone();
             if delivery["attempts"].as_i64().unwrap_or(0) >= 1 {
                 break;
@@ -311,30 +288,22 @@ async fn deliveries_to_blocked_addresses_are_refused_on_every_attempt() {
 
 /// Registers `name` in browser mode: the tracked client keeps the cookie.
 async fn browser_session(app: &TestApp, name: &str) {
-    let res = app
-        .client
-        .post("/api/auth/register")
-        .header(ContentType::JSON)
-        .header(header("x-folio-client", "browser"))
-        .body(
-            json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD})
-                .to_string(),
-        )
-        .dispatch()
-        .await;
-    assert_eq!(res.status(), Status::Created);
+    let body =
+        json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD});
+    app.req(Method::Post, "/api/auth/register")
+        .header("x-folio-client", "browser")
+        .json(&body)
+        .send()
+        .await
+        .expect(Status::Created);
 }
 
-async fn cookie_call<'a>(
-    app: &'a TestApp,
-    path: &str,
-    headers: &[(&'static str, &str)],
-) -> LocalResponse<'a> {
-    let mut req = app.client.post(path.to_string());
+async fn cookie_call(app: &TestApp, path: &str, headers: &[(&'static str, &str)]) -> Resp {
+    let mut req = app.req(Method::Post, path);
     for (name, value) in headers {
-        req = req.header(header(name, *value));
+        req = req.header(name, *value);
     }
-    req.dispatch().await
+    req.send().await
 }
 
 #[rocket::async_test]
@@ -344,13 +313,12 @@ async fn a_refresh_by_cookie_answers_only_a_cookie() {
     // No x-folio-client header: the cookie still only buys a cookie.
     for _ in 0..2 {
         let res = cookie_call(&app, "/api/auth/refresh", &[]).await;
-        assert_eq!(res.status(), Status::Ok);
-        let cookie = res.headers().get_one("Set-Cookie").unwrap_or_default();
+        assert_eq!(res.status, Status::Ok);
+        let cookie = res.header("Set-Cookie").unwrap_or_default();
         assert!(cookie.starts_with("folio_refresh="), "{cookie}");
         assert!(cookie.contains("HttpOnly"), "{cookie}");
-        let (_, body) = json_of(res).await;
-        assert!(body["access_token"].is_string(), "{body}");
-        assert!(body.get("refresh_token").is_none(), "{body}");
+        assert!(res.body["access_token"].is_string(), "{}", res.text);
+        assert!(res.body.get("refresh_token").is_none(), "{}", res.text);
     }
 }
 
@@ -375,10 +343,9 @@ async fn the_refresh_cookie_is_refused_from_other_origins() {
     for path in ["/api/auth/refresh", "/api/auth/logout"] {
         for headers in evil {
             let res = cookie_call(&app, path, headers).await;
-            assert_eq!(res.status(), Status::Forbidden, "{path} {headers:?}");
-            assert!(res.headers().get_one("Set-Cookie").is_none(), "{path}");
-            let (_, body) = json_of(res).await;
-            assert_error(&body, "cross_origin_refused");
+            assert_eq!(res.status, Status::Forbidden, "{path} {headers:?}");
+            assert!(res.header("Set-Cookie").is_none(), "{path}");
+            assert_error(&res.body, "cross_origin_refused");
         }
     }
     // The session survived every refusal; its own site, a configured
@@ -394,7 +361,7 @@ async fn the_refresh_cookie_is_refused_from_other_origins() {
     ];
     for headers in fine {
         let res = cookie_call(&app, "/api/auth/refresh", headers).await;
-        assert_eq!(res.status(), Status::Ok, "{headers:?}");
+        assert_eq!(res.status, Status::Ok, "{headers:?}");
     }
     let res = cookie_call(
         &app,
@@ -402,16 +369,13 @@ async fn the_refresh_cookie_is_refused_from_other_origins() {
         &[("Origin", "http://folio.test"), ("Host", "folio.test")],
     )
     .await;
-    assert_eq!(res.status(), Status::NoContent);
+    assert_eq!(res.status, Status::NoContent);
     // A token in the body is no cookie: any origin may present it.
     let s = app.register("gus").await;
-    let res = app
-        .client
-        .post("/api/auth/refresh")
-        .header(ContentType::JSON)
-        .header(header("Origin", "https://evil.example"))
-        .body(json!({"refresh_token": refresh_of(&s)}).to_string())
-        .dispatch()
-        .await;
-    assert_eq!(res.status(), Status::Ok);
+    app.req(Method::Post, "/api/auth/refresh")
+        .header("Origin", "https://evil.example")
+        .json(&json!({"refresh_token": refresh_of(&s)}))
+        .send()
+        .await
+        .expect(Status::Ok);
 }

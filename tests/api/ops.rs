@@ -5,7 +5,7 @@ use std::process::Command;
 use rocket::http::{Method, Status};
 use serde_json::json;
 
-use crate::support::{Server, TestApp, PASSWORD};
+use crate::support::{Resp, Server, TestApp, PASSWORD};
 
 #[rocket::async_test]
 async fn backup_under_concurrent_writes_is_consistent() {
@@ -29,11 +29,13 @@ async fn backup_under_concurrent_writes_is_consistent() {
         }
     };
     let backup = async {
-        app.call(Method::Post, "/api/admin/backup", Some(&admin), None)
+        app.req(Method::Post, "/api/admin/backup")
+            .bearer(&admin)
+            .send()
             .await
     };
-    let ((status, info), ()) = tokio::join!(backup, writer);
-    assert_eq!(status, Status::Created, "{info}");
+    let (backup, ()) = tokio::join!(backup, writer);
+    let info = backup.expect(Status::Created).body;
     let path = info["path"].as_str().unwrap().to_string();
     assert!(info["size_bytes"].as_u64().unwrap() > 0);
     assert!(info["name"].as_str().unwrap().starts_with("folio-"));
@@ -54,38 +56,37 @@ async fn backup_under_concurrent_writes_is_consistent() {
         "every row written before the backup began is in it"
     );
 
-    let (_, list) = app.get_as("/api/admin/backups", Some(&admin)).await;
+    let list = app
+        .req(Method::Get, "/api/admin/backups")
+        .bearer(&admin)
+        .send()
+        .await
+        .expect(Status::Ok)
+        .body;
     assert_eq!(list["backups"][0]["name"], info["name"]);
     let res = app
-        .send(
+        .req(
             Method::Get,
-            &format!("/api/admin/backups/{}", info["name"].as_str().unwrap()),
-            Some(&admin),
-            None,
+            format!("/api/admin/backups/{}", info["name"].as_str().unwrap()),
         )
-        .await;
-    assert_eq!(res.status(), Status::Ok);
-    let bytes = res.into_bytes().await.unwrap();
+        .bearer(&admin)
+        .send()
+        .await
+        .expect(Status::Ok);
+    let bytes = res.bytes;
     assert_eq!(bytes.len() as u64, info["size_bytes"].as_u64().unwrap());
     assert!(bytes.starts_with(b"SQLite format 3"));
-    assert_eq!(
-        app.send(
-            Method::Get,
-            "/api/admin/backups/..%2Fjwt_secret",
-            Some(&admin),
-            None
-        )
+    app.req(Method::Get, "/api/admin/backups/..%2Fjwt_secret")
+        .bearer(&admin)
+        .send()
         .await
-        .status(),
-        Status::NotFound
-    );
+        .expect(Status::NotFound);
     let user = app.user_token("yuri").await;
-    assert_eq!(
-        app.send(Method::Post, "/api/admin/backup", Some(&user), None)
-            .await
-            .status(),
-        Status::Forbidden
-    );
+    app.req(Method::Post, "/api/admin/backup")
+        .bearer(&user)
+        .send()
+        .await
+        .expect_error(Status::Forbidden, "forbidden");
 }
 
 fn folio(data: &std::path::Path, args: &[&str]) -> (bool, String) {
@@ -153,18 +154,26 @@ fn restore_refuses_foreign_files_and_running_servers_then_swaps() {
 #[rocket::async_test]
 async fn metrics_names_and_labels_after_a_few_requests() {
     let app = TestApp::with(|c| c.rate_limit.default_requests = 3).await;
-    app.get("/health").await;
+    app.req(Method::Get, "/health")
+        .send()
+        .await
+        .expect(Status::Ok);
+    let mut statuses = Vec::new();
     for _ in 0..4 {
-        app.get("/api/posts").await;
+        statuses.push(app.req(Method::Get, "/api/posts").send().await.status.code);
     }
-    let res = app.get("/metrics").await;
-    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    let res = app
+        .req(Method::Get, "/metrics")
+        .send()
+        .await
+        .expect(Status::Ok);
     assert!(res
-        .content_type()
+        .content_type
         .unwrap()
         .to_string()
         .starts_with("text/plain"));
-    let text = res.into_string().await.unwrap();
+    let text = res.text;
     for needle in [
         "folio_build_info{version=",
         "folio_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1",
@@ -196,7 +205,7 @@ async fn metrics_names_and_labels_after_a_few_requests() {
 #[rocket::async_test]
 async fn metrics_count_the_checkpoint_thread_with_normal() {
     let app = TestApp::with(|c| c.database.synchronous = folio::config::Synchronous::Normal).await;
-    let text = app.get("/metrics").await.into_string().await.unwrap();
+    let text = app.req(Method::Get, "/metrics").send().await.text;
     for name in [
         "folio_db_checkpoints_total",
         "folio_db_checkpoint_frames_total",
@@ -216,24 +225,12 @@ async fn metrics_count_the_checkpoint_thread_with_normal() {
 async fn metrics_token_is_required_when_set() {
     let app =
         TestApp::with(|c| c.metrics.token = folio::config::Secret::new("scrape-secret")).await;
-    assert_eq!(app.get("/metrics").await.status(), Status::Unauthorized);
-    let res = app
-        .client
-        .get("/metrics")
-        .header(rocket::http::Header::new("Authorization", "Bearer wrong"))
-        .dispatch()
-        .await;
-    assert_eq!(res.status(), Status::Unauthorized);
-    let res = app
-        .client
-        .get("/metrics")
-        .header(rocket::http::Header::new(
-            "Authorization",
-            "Bearer scrape-secret",
-        ))
-        .dispatch()
-        .await;
-    assert_eq!(res.status(), Status::Ok);
+    let metrics = || app.req(Method::Get, "/metrics");
+    metrics().send().await.expect(Status::Unauthorized);
+    let wrong = metrics().bearer("wrong").send().await;
+    wrong.expect(Status::Unauthorized);
+    let right = metrics().bearer("scrape-secret").send().await;
+    right.expect(Status::Ok);
 }
 
 #[test]
@@ -321,60 +318,46 @@ fn seeding_a_large_batch_commits_with_its_search_index() {
 #[rocket::async_test]
 async fn every_201_names_the_new_resource_in_location() {
     let app = TestApp::new().await;
-    let location = |res: &rocket::local::asynchronous::LocalResponse<'_>| {
-        assert_eq!(res.status(), Status::Created);
-        res.headers()
-            .get_one("Location")
-            .expect("a Location header")
+    let location = |res: Resp| {
+        res.expect(Status::Created)
+            .must_header("Location")
             .to_string()
     };
     let setup = app.ctx().setup.issue();
+    let body = json!({"token": setup, "email": "boss@example.com", "username": "boss", "password": PASSWORD});
     let res = app
-        .send(
-            Method::Post,
-            "/api/admin/setup",
-            None,
-            Some(&json!({"token": setup, "email": "boss@example.com", "username": "boss", "password": PASSWORD})),
-        )
+        .req(Method::Post, "/api/admin/setup")
+        .json(&body)
+        .send()
         .await;
-    let boss_at = location(&res);
-    let admin = res.into_json::<serde_json::Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let admin = crate::support::token_of(&res.body);
+    let boss_at = location(res);
     let res = app
-        .send(
-            Method::Post,
-            "/api/auth/register",
-            None,
-            Some(
-                &json!({"email": "newbie@example.com", "username": "newbie", "password": PASSWORD}),
-            ),
-        )
+        .req(Method::Post, "/api/auth/register")
+        .json(&json!({"email": "newbie@example.com", "username": "newbie", "password": PASSWORD}))
+        .send()
         .await;
-    let newbie_at = location(&res);
+    let newbie_at = location(res);
     let res = app
-        .send(
-            Method::Post,
-            "/api/admin/webhooks",
-            Some(&admin),
-            Some(&json!({"url": "http://127.0.0.1:9/hook", "events": ["post.created"]})),
-        )
+        .req(Method::Post, "/api/admin/webhooks")
+        .bearer(&admin)
+        .json(&json!({"url": "http://127.0.0.1:9/hook", "events": ["post.created"]}))
+        .send()
         .await;
-    let hook_at = location(&res);
+    let hook_at = location(res);
     let res = app
-        .send(Method::Post, "/api/admin/backup", Some(&admin), None)
+        .req(Method::Post, "/api/admin/backup")
+        .bearer(&admin)
+        .send()
         .await;
-    let backup_at = location(&res);
+    let backup_at = location(res);
     let res = app
-        .send(
-            Method::Post,
-            "/api/posts",
-            Some(&admin),
-            Some(&json!({"title": "t", "content": "c"})),
-        )
+        .req(Method::Post, "/api/posts")
+        .bearer(&admin)
+        .json(&json!({"title": "t", "content": "c"}))
+        .send()
         .await;
-    let post_at = location(&res);
+    let post_at = location(res);
     for (path, prefix) in [
         (&boss_at, "/api/users/"),
         (&newbie_at, "/api/users/"),
@@ -383,7 +366,7 @@ async fn every_201_names_the_new_resource_in_location() {
         (&post_at, "/api/posts/"),
     ] {
         assert!(path.starts_with(prefix), "{path}");
-        let res = app.send(Method::Get, path, Some(&admin), None).await;
-        assert_eq!(res.status(), Status::Ok, "GET {path}");
+        let res = app.req(Method::Get, path).bearer(&admin).send().await;
+        res.expect(Status::Ok);
     }
 }

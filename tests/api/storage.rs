@@ -7,7 +7,7 @@
 use rocket::http::{Method, Status};
 use rocket::serde::json::{json, Value};
 
-use crate::support::{assert_error, id_of, json_of, token_of, TestApp};
+use crate::support::{assert_error, id_of, token_of, Resp, TestApp};
 
 /// Runs `sql` on the writer's connection.
 async fn on_writer(app: &TestApp, sql: &'static str) {
@@ -23,12 +23,12 @@ fn large_post() -> Value {
     json!({"title": "Large", "content": "lorem ipsum dolor ".repeat(4000)})
 }
 
-async fn ready(app: &TestApp) -> (Status, Value) {
-    json_of(app.get("/ready").await).await
+async fn ready(app: &TestApp) -> Resp {
+    app.req(Method::Get, "/ready").send().await
 }
 
 async fn failing_gauge(app: &TestApp, code: &str) -> String {
-    let text = app.get("/metrics").await.into_string().await.unwrap();
+    let text = app.req(Method::Get, "/metrics").send().await.text;
     let name = format!("folio_db_storage_failing{{code=\"{code}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&name))
@@ -37,14 +37,9 @@ async fn failing_gauge(app: &TestApp, code: &str) -> String {
 }
 
 async fn gql_create(app: &TestApp, token: &str, author: &str) -> Value {
-    let (_, body) = app
-        .gql(
-            Some(token),
-            "mutation($a: ID!, $c: String!) { createPost(input: {title: \"By GraphQL\", content: $c, authorId: $a}) { id } }",
-            json!({"a": author, "c": large_post()["content"]}),
-        )
-        .await;
-    body
+    let create = "mutation($a: ID!, $c: String!) { createPost(input: {title: \"By GraphQL\", content: $c, authorId: $a}) { id } }";
+    let vars = json!({"a": author, "c": large_post()["content"]});
+    app.graphql(create, vars).bearer(token).send().await.body
 }
 
 #[rocket::async_test]
@@ -66,23 +61,20 @@ async fn a_full_database_answers_507_keeps_reading_and_recovers() {
     let mut refused = None;
     for _ in 0..20 {
         let res = app
-            .send(
-                Method::Post,
-                "/api/posts",
-                Some(&token),
-                Some(&large_post()),
-            )
+            .req(Method::Post, "/api/posts")
+            .bearer(&token)
+            .json(&large_post())
+            .send()
             .await;
-        if res.status() != Status::Created {
+        if res.status != Status::Created {
             refused = Some(res);
             break;
         }
     }
     let res = refused.expect("the database never filled up");
-    assert_eq!(res.status(), Status::InsufficientStorage);
-    assert_eq!(res.headers().get_one("Retry-After"), Some("10"));
-    let (_, body) = json_of(res).await;
-    assert_error(&body, "storage_full");
+    assert_eq!(res.status, Status::InsufficientStorage);
+    assert_eq!(res.header("Retry-After"), Some("10"));
+    assert_error(&res.body, "storage_full");
 
     let body = gql_create(&app, &token, &uid).await;
     assert_eq!(
@@ -91,12 +83,12 @@ async fn a_full_database_answers_507_keeps_reading_and_recovers() {
     );
     assert!(body["data"].is_null() || body["data"]["createPost"].is_null());
 
-    let (status, body) = app
-        .get_as(&format!("/api/posts/{}", id_of(&kept)), None)
+    let Resp { status, body, .. } = app
+        .req(Method::Get, format!("/api/posts/{}", id_of(&kept)))
+        .send()
         .await;
     assert_eq!(status, Status::Ok, "{body}");
-    let (status, body) = ready(&app).await;
-    assert_eq!(status, Status::ServiceUnavailable);
+    let body = ready(&app).await.expect(Status::ServiceUnavailable).body;
     assert_error(&body, "not_ready");
     assert!(
         body["error"].as_str().unwrap().contains("storage_full"),
@@ -115,11 +107,18 @@ async fn a_full_database_answers_507_keeps_reading_and_recovers() {
         .await;
     let body = gql_create(&app, &token, &uid).await;
     assert!(body["data"]["createPost"]["id"].is_string(), "{body}");
-    assert_eq!(ready(&app).await.0, Status::Ok);
+    ready(&app).await.expect(Status::Ok);
     assert_eq!(failing_gauge(&app, "storage_full").await, "0");
     for post in [&kept, &after] {
         let path = format!("/api/posts/{}", id_of(post));
-        assert_eq!(app.get_as(&path, Some(&token)).await.0, Status::Ok);
+        assert_eq!(
+            app.req(Method::Get, &path)
+                .bearer(&token)
+                .send()
+                .await
+                .status,
+            Status::Ok
+        );
     }
 }
 
@@ -134,24 +133,20 @@ async fn a_read_only_database_answers_503_and_recovers() {
 
     on_writer(&app, "PRAGMA query_only = ON").await;
     let res = app
-        .send(
-            Method::Patch,
-            &format!("/api/posts/{}", id_of(&kept)),
-            Some(&token),
-            Some(&json!({"title": "Changed"})),
-        )
-        .await;
-    assert_eq!(res.status(), Status::ServiceUnavailable);
-    assert_eq!(res.headers().get_one("Retry-After"), Some("10"));
-    let (_, body) = json_of(res).await;
-    assert_error(&body, "storage_unavailable");
+        .req(Method::Patch, format!("/api/posts/{}", id_of(&kept)))
+        .bearer(&token)
+        .json(&json!({"title": "Changed"}))
+        .send()
+        .await
+        .expect(Status::ServiceUnavailable);
+    assert_eq!(res.header("Retry-After"), Some("10"));
+    assert_error(&res.body, "storage_unavailable");
     let body = gql_create(&app, &token, &uid).await;
     assert_eq!(
         body["errors"][0]["extensions"]["code"], "storage_unavailable",
         "{body}"
     );
-    let (status, body) = ready(&app).await;
-    assert_eq!(status, Status::ServiceUnavailable);
+    let body = ready(&app).await.expect(Status::ServiceUnavailable).body;
     assert!(
         body["error"]
             .as_str()
@@ -160,10 +155,13 @@ async fn a_read_only_database_answers_503_and_recovers() {
         "{body}"
     );
     assert_eq!(failing_gauge(&app, "storage_unavailable").await, "1");
-    let (status, post) = app
-        .get_as(&format!("/api/posts/{}", id_of(&kept)), Some(&token))
-        .await;
-    assert_eq!(status, Status::Ok);
+    let post = app
+        .req(Method::Get, format!("/api/posts/{}", id_of(&kept)))
+        .bearer(&token)
+        .send()
+        .await
+        .expect(Status::Ok)
+        .body;
     assert_eq!(post["post"]["title"], "Kept");
 
     on_writer(&app, "PRAGMA query_only = OFF").await;
@@ -172,6 +170,6 @@ async fn a_read_only_database_answers_503_and_recovers() {
         json!({"title": "After", "content": "writable again"}),
     )
     .await;
-    assert_eq!(ready(&app).await.0, Status::Ok);
+    ready(&app).await.expect(Status::Ok);
     assert_eq!(failing_gauge(&app, "storage_unavailable").await, "0");
 }

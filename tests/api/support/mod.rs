@@ -21,7 +21,6 @@ use rocket::{post, routes};
 use serde::Deserialize;
 use tempfile::TempDir;
 
-pub use legacy::{header, json_of};
 pub use receiver::{signature_ok, Received, Receiver};
 pub use request::{assert_error, Req, Resp};
 pub use server::{free_port, Server};
