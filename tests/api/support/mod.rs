@@ -3,7 +3,6 @@
 //! free port. Not every test uses every helper.
 #![allow(dead_code)]
 
-mod legacy;
 mod receiver;
 mod request;
 mod server;
