@@ -7,12 +7,9 @@ use clap::{Parser, Subcommand};
 use folio::cli::{self, CliError};
 use folio::config::Source;
 
-/// Rust's allocations go to mimalloc: with glibc's allocator, an uncached
-/// `GET /api/posts/{id}` spent ~15 % of its CPU in malloc and free, a third
-/// of that waking threads blocked on a shared arena's lock (the async
-/// workers and eight read threads share four arenas, see `tune_malloc`).
-/// mimalloc's per-thread heaps take no lock. SQLite still allocates through
-/// glibc. Measured in BENCHMARKS.md (Request pipeline).
+/// Rust's allocations go to mimalloc, whose per-thread heaps take no lock:
+/// glibc's arenas are shared (see `tune_malloc`), so the async workers and
+/// reader threads waited on each other. SQLite still allocates through glibc.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -226,13 +223,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// glibc's allocator (SQLite's allocations; Rust's go to mimalloc, see
-/// `ALLOC`), told to map large blocks directly (so freed ones go
-/// back to the OS instead of staying in an arena: argon2's 19 MiB work
-/// areas and the FTS5 sorters otherwise pushed RSS past 200 MiB after a
-/// login benchmark) and to keep few arenas (each thread's arena otherwise
-/// holds its own fragments), but to keep a little free memory at the top of
-/// each heap. Measured in BENCHMARKS.md.
+/// Tunes glibc's allocator, which SQLite uses (see `ALLOC`): large blocks
+/// are mapped directly, so freeing one returns it to the OS, and few arenas
+/// mean few per-thread heaps holding on to freed fragments.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn tune_malloc() {
@@ -241,10 +234,9 @@ fn tune_malloc() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
         libc::mallopt(libc::M_ARENA_MAX, 4);
-        // Keep up to 2 MiB free at the top of a heap instead of 128 KiB:
-        // SQLite's in-memory statement journal (one 128 KiB block per write
-        // job, see `db::STATEMENT_JOURNAL_SPILL`) otherwise shrank and grew
-        // the heap, with page faults, on every job.
+        // Keep up to 2 MiB free at the top of a heap, so the statement
+        // journal's 128 KiB block per write job (`db::STATEMENT_JOURNAL_SPILL`)
+        // does not shrink and regrow the heap, with page faults, every time.
         libc::mallopt(libc::M_TRIM_THRESHOLD, 2 << 20);
     }
 }
@@ -262,20 +254,12 @@ const MI_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 /// How long mimalloc keeps a freed page before returning it to the OS (ms).
 const PURGE_DELAY_MS: std::os::raw::c_long = 20;
 
-/// mimalloc returns freed pages to the OS after 20 ms instead of a second
-/// (its default): RSS then follows the live heap, as it does with glibc.
-/// With the default delay, and with arenas committed up front (turned off
-/// at build time, `.cargo/config.toml`: the first arena is reserved before
-/// `main` runs), RSS was 63 MiB at start and 105 MiB after searches on the
-/// 10k benchmark database; with no delay, 26 and 45 MiB (glibc: 30 and 43).
-/// Why not at once: a read thread allocates a post and an async worker
-/// frees it; pages emptied that way went back to the OS at once and were
-/// faulted in again a moment later, each return an `madvise` with a TLB
-/// shootdown on the other core (~4 % of an uncached read's samples). 20 ms
-/// keeps the pages of the requests in flight: uncached reads 46.8-48.8k
-/// req/s against 42.5-44.6k, creates +5-12 %, RSS after the searches
-/// +4 MiB and its peak +0.6 MiB (bench/FINDINGS.md, session 15).
-/// `MIMALLOC_PURGE_DELAY` in the environment still wins.
+/// Freed pages go back to the OS after [`PURGE_DELAY_MS`], not mimalloc's
+/// default second, so RSS follows the live heap; not at once, so the pages of
+/// the requests in flight (allocated on a reader thread, freed on an async
+/// worker) are reused rather than returned and faulted in again, each return
+/// an `madvise` and a TLB shootdown. `MIMALLOC_PURGE_DELAY` in the
+/// environment wins.
 #[allow(unsafe_code)]
 fn tune_mimalloc() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
