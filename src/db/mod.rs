@@ -96,15 +96,9 @@ type ReadJob = Box<dyn FnOnce(&r2d2::Pool<SqliteConnectionManager>) + Send>;
 
 /// Starts `count` threads that run queued reads, each on a pooled connection.
 ///
-/// Not tokio's blocking pool (`spawn_blocking`), which reads used before:
-/// it starts a thread for every read in flight, and with 32 requests at once
-/// on a pool of 8 connections, 24 of those threads waited on the pool and
-/// were woken one by one as connections came back. A search split in parts
-/// had ~200 such threads alive, and their stacks and allocator caches grew
-/// the RSS by ~35 MiB. With one thread per connection, no read waits for a
-/// connection, a busy thread takes the next queued read without sleeping,
-/// and the thread count is fixed. Reads beyond the threads wait in the queue
-/// (before, they waited on the pool, for at most 10 s).
+/// One thread per connection: no read waits for a connection, a busy thread
+/// takes the next queued read without sleeping, and the thread count stays
+/// fixed. Reads beyond the threads wait in the queue.
 fn start_readers(
     pool: &r2d2::Pool<SqliteConnectionManager>,
     count: u32,
@@ -168,12 +162,9 @@ fn apply_pragmas(conn: &Connection, opts: &DbOptions) -> rusqlite::Result<()> {
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA journal_size_limit = 67108864;",
         opts.synchronous.pragma()
     ))?;
-    // The query planner stability guarantee: a statement's plan never
-    // depends on the values bound to it. Without it SQLite 3.50 marks every
-    // statement with a bound `LIMIT`, or a bound value that `sqlite_stat4`
-    // could estimate, as expired on each bind, so the cached statement is
-    // re-parsed and re-planned on every run (perf: `sqlite3Reprepare` was
-    // 10 % of a GraphQL list request).
+    // The query planner stability guarantee: plans never depend on bound
+    // values, so a cached statement with a bound `LIMIT` (or a value
+    // `sqlite_stat4` could estimate) is not re-prepared on every bind.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     crate::posts::search::rank::register(conn)
 }
@@ -181,15 +172,11 @@ fn apply_pragmas(conn: &Connection, opts: &DbOptions) -> rusqlite::Result<()> {
 /// How large a statement or savepoint undo journal may grow in memory before
 /// SQLite moves it to a temporary file (its default is 64 KiB).
 ///
-/// Each write job runs in a SAVEPOINT, so SQLite copies every page the job
-/// changes (a post touches about 15: the row, six indexes, counts, the
-/// index queue, the event, its indexes and its sequence) into this journal
-/// first. At 64 KiB a create spilled to a temporary file, and writing it
-/// (two `pwrite`s per page) was a third of the writer's CPU. SQLite keeps
-/// the in-memory journal as one block of this size. Not more: at 192 KiB
-/// and above, indexing a 20,000-post seed batch failed with "database or
-/// disk is full" (reproduced with SQLite 3.54 alone; cause not found; a test
-/// seeds such a batch). Larger jobs spill to a file as before.
+/// Each write job runs in a SAVEPOINT whose journal holds every page the job
+/// changes (about 15 for a post), so at this size a create's stays in memory
+/// rather than going to a temporary file. Not larger: from 192 KiB on,
+/// indexing a 20,000-post seed batch fails with "database or disk is full"
+/// (a test seeds such a batch).
 pub const STATEMENT_JOURNAL_SPILL: i32 = 128 * 1024;
 
 /// Process-wide SQLite settings, applied before SQLite initializes (the
@@ -269,9 +256,8 @@ impl Db {
             .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(move |c| {
                 apply_pragmas(c, &init_opts)?;
-                // Pages then come straight from the OS page cache instead of
-                // a `pread` copy each (about a quarter of a large search's
-                // CPU at 1M posts); the writer keeps writing through `pwrite`.
+                // A mapped page comes straight from the OS page cache, not
+                // through a `pread` copy; the writer keeps using `pwrite`.
                 c.execute_batch(&format!(
                     "PRAGMA mmap_size = {}; PRAGMA query_only = ON;",
                     init_opts.read_mmap_bytes
@@ -285,16 +271,14 @@ impl Db {
             // after half an hour, they follow `Db::optimize`.
             .max_lifetime(Some(Duration::from_secs(30 * 60)))
             .build(manager)?;
-        // Not `temp_store = MEMORY` to keep the per-job SAVEPOINT undo
-        // journal in memory (see `STATEMENT_JOURNAL_SPILL` instead): SQLite
-        // then truncates the in-memory journal at every statement's end by
-        // walking it, which made a job with many statements (seeding, an
-        // import, deleting a user with all their posts) quadratic.
-        // With `synchronous = NORMAL`, checkpoints run on a thread of their
-        // own (see `checkpointer`). With FULL every commit waits for an
-        // `fsync` anyway, the writer's own automatic checkpoint adds one per
-        // ~20 batches, and the thread's `fsync`s competed with the commits'
-        // (alternated runs: no gain, 4,620 against 4,924 creates/s).
+        // The journals stay in memory through `STATEMENT_JOURNAL_SPILL`, not
+        // `temp_store = MEMORY`: with that, SQLite truncates a journal at every
+        // statement's end by walking it, and jobs of many statements (seeding,
+        // an import, deleting a user) take quadratic time.
+        // With `synchronous = NORMAL` checkpoints run on a thread of their
+        // own (see `checkpointer`); with FULL the writer checkpoints itself,
+        // since each commit waits for an `fsync` anyway and a second thread's
+        // `fsync`s would compete with them.
         let (checkpointer, hook) = match opts.synchronous {
             Synchronous::Normal => {
                 let checkpoint_conn = open_connection(path, &opts).map_err(open_err)?;
@@ -631,8 +615,7 @@ mod tests {
     /// A reader that keeps an old snapshot open stops every checkpoint short
     /// of the WAL's end. Past ~16 MiB the writer tries to finish the round
     /// anyway, waiting 2 ms for readers; while they stay, it tries again
-    /// after 5, 10, 20, 40, then every 80 ms, not after every batch (which,
-    /// without the delay, made ~30 of the batches here wait).
+    /// after 5, 10, 20, 40, then every 80 ms, not after every batch.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_reader_that_stays_does_not_make_every_batch_wait() {
         let (_dir, path, opts, db) = open_normal();

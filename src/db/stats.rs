@@ -5,8 +5,8 @@
 //! tables of a few rows. Folio's tables grow fast (the event log by one row
 //! per write), and every connection fixes its plans when it prepares a
 //! statement (the planner stability guarantee, see `apply_pragmas`), so a
-//! plan chosen for a one-row `events` table stays in use at 15,000 rows: it
-//! was a full scan and a sort on every commit instead of a rowid seek.
+//! plan chosen for a one-row `events` table would stay in use as it grows: a
+//! full scan and a sort on every commit where a rowid seek would do.
 //!
 //! So statistics are kept only for tables of at least [`MIN_ROWS`] rows;
 //! smaller tables are planned as SQLite plans a table it knows nothing about
