@@ -3,11 +3,8 @@
 //!
 //! SQLite's automatic checkpoint runs inside the COMMIT that takes the WAL
 //! past 1,000 frames, on the committing connection: it copies the frames into
-//! the database file and `fsync`s the WAL and the file. On the single writer
-//! that stalled every queued write, ~20 times a second under a create load.
-//! In alternated runs (10k-post database, 32 connections) creates with
-//! `normal` went from 4,857–5,584/s to 6,362–7,235/s with this module, and
-//! their p99 from 32–35 ms to 22–31 ms (BENCHMARKS.md, "Writes").
+//! the database file and `fsync`s both, and on the single writer every queued
+//! write waits for it.
 //!
 //! The writer's connection registers a WAL hook instead of the automatic
 //! checkpoint (a connection has one or the other). After each commit the
@@ -215,10 +212,9 @@ impl Hook {
         let shared = &self.shared;
         let log = shared.log.load(Ordering::Relaxed);
         let done = shared.backfilled.load(Ordering::Relaxed);
-        // Past `FINISH_AT_FRAMES` the round is stuck (a reader holds an old
-        // snapshot, or the thread cannot keep up, or has not finished its
-        // first checkpoint of the round: once, right after a build, a test
-        // saw the WAL reach 29 MB, most likely so).
+        // Past `FINISH_AT_FRAMES` the round is stuck: a reader holds an old
+        // snapshot, the thread cannot keep up, or its first checkpoint of the
+        // round is slow.
         let forced = log >= FINISH_AT_FRAMES;
         if !forced && (done == 0 || log < done || log - done >= CHASE_FRAMES) {
             return;
