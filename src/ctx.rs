@@ -52,11 +52,9 @@ impl Deref for Ctx {
     }
 }
 
-/// `database.search_parallelism`, with 0 resolved: twice the cores (more
-/// parts than cores, so a part that waits for a core holds up less of the
-/// search: at 1M posts on 2 cores the 1 % term's p99 was 30–31 ms in 2 parts
-/// and 24–26 ms in 3 or 4), at most half the read pool, so one search
-/// leaves the other readers connections.
+/// `database.search_parallelism`, with 0 resolved: twice the cores, so a part
+/// that waits for a core holds up less of the search, and at most half the
+/// read pool, so one search leaves other reads connections.
 fn search_parts(db: &crate::config::DatabaseConfig) -> usize {
     let pool = db.read_pool_size.max(1) as usize;
     match db.search_parallelism {
