@@ -2,10 +2,9 @@
 //!
 //! Hash and verify run on a small pool of dedicated threads
 //! (`auth.hash_concurrency` of them, one per core by default, at a lower OS
-//! priority), so a login flood queues up and uses idle CPU instead of
-//! starving request handling — and only those few threads ever hold argon2's 19 MiB
-//! work areas (on tokio's blocking pool every thread kept its own malloc
-//! arena full of them: 2 GB of RSS after a login benchmark). Unknown accounts are verified against a dummy hash so a login
+//! priority), so a login flood queues up and takes idle CPU rather than
+//! starving request handling, and only those few threads ever hold argon2's
+//! work areas. Unknown accounts are verified against a dummy hash so a login
 //! takes the same time whether or not the account exists.
 
 use std::collections::HashSet;

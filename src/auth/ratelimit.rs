@@ -5,9 +5,10 @@
 //! Written here rather than with `governor` because Folio needs two things
 //! its keyed limiter does not offer directly: giving back a request (the
 //! failed-login limit reserves an attempt and returns it on success) and the
-//! remaining quota and reset time for the response fields. Keys live in a moka cache with a
-//! capacity bound and time-to-idle of one window (after which a bucket is full
-//! again anyway), so memory stays bounded under any key churn.
+//! remaining quota and reset time for the response fields. Keys live in a
+//! moka cache with a capacity bound and time-to-idle of one window (after
+//! which a bucket is full again anyway), so memory stays bounded under any
+//! key churn.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
