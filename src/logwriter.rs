@@ -2,18 +2,16 @@
 //! buffer, and one `folio-log` thread writes it out in one `write` every
 //! [`INTERVAL`], or as soon as it holds [`FLUSH_BYTES`].
 //!
-//! Why not `tracing-appender`'s non-blocking writer: its thread wakes for
-//! nearly every line (a channel receive, a `sched_yield` while spinning, and
-//! a `write` per wake-up): under a cached-GET load, 0.7 `write`s and 0.6
-//! `sched_yield`s per request, about a third of Folio's system calls
-//! (BENCHMARKS.md). Here a line costs a lock and a copy, and the thread is
-//! signalled at most twice per batch it writes.
+//! Not `tracing-appender`'s non-blocking writer, whose thread wakes (and
+//! writes) for nearly every line: here a line costs a lock and a copy, and
+//! the thread is signalled at most twice per batch it writes.
 //!
 //! Nothing is dropped. Past [`MAX_BYTES`] queued, loggers wait for the
 //! thread to catch up; once the guard is dropped and the thread has written
-//! what was queued, later lines are written directly, after it. A line reaches the sink within [`INTERVAL`] of being logged,
-//! unless the sink is slow to take the batch before it (and is lost only
-//! if the process is killed before then).
+//! what was queued, later lines are written directly, after it. A line
+//! reaches the sink within [`INTERVAL`] of being logged, unless the sink is
+//! slow to take the batch before it (and is lost only if the process is
+//! killed before then).
 
 use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};

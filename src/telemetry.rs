@@ -29,11 +29,10 @@ pub const CORRELATION_HEADER: &str = "x-correlation-id";
 /// returns `None`.
 ///
 /// Lines are formatted on the thread that logs them and written to stdout
-/// by one `folio-log` thread in batches (see [`crate::logwriter`]): one
-/// syscall per request line under the stdout lock cost 7 % of a cached GET,
-/// and a wake-up of the writing thread per line most of what remained
-/// (BENCHMARKS.md). Nothing is dropped. The returned guard writes out what
-/// is queued when dropped: keep it until the process ends.
+/// by one `folio-log` thread in batches (see [`crate::logwriter`]), so a
+/// request's thread makes no system call for its line. Nothing is dropped.
+/// The returned guard writes out what is queued when dropped: keep it until
+/// the process ends.
 #[must_use = "dropping the guard stops the log writer"]
 pub fn init(config: &Config) -> Option<LogGuard> {
     // Rocket logs through `log` at a chatty level; its events are ours to
@@ -65,8 +64,7 @@ pub fn init(config: &Config) -> Option<LogGuard> {
     }
     // Records of the `log` crate become events. Rocket logs a few per
     // request at `info`; unless asked for, they are dropped at the bridge
-    // by a prefix test instead of by the filter, whose matching of their
-    // targets was ~1 % of a cached GET's samples.
+    // by a prefix test, cheaper than matching their targets in the filter.
     let mut bridge = tracing_log::LogTracer::builder().with_max_level(max_level.as_log());
     if !rocket_asked {
         bridge = bridge.ignore_crate("rocket");
@@ -83,10 +81,9 @@ pub fn init(config: &Config) -> Option<LogGuard> {
 }
 
 /// One JSON object per line: `timestamp`, `level`, the event's fields
-/// (`message` among them) and `target`. The same shape as tracing-subscriber's
-/// `json().flatten_event(true)`, which was 9 % of a cached GET's CPU: it
-/// collects every field into a map through `Debug` strings before writing
-/// them. This writes each field straight into the line. Folio opens no
+/// (`message` among them) and `target`: the shape of tracing-subscriber's
+/// `json().flatten_event(true)`, but each field is written straight into the
+/// line instead of into a map through `Debug` strings first. Folio opens no
 /// spans, so none are written.
 pub struct JsonLine;
 
@@ -177,8 +174,8 @@ impl Visit for JsonFields<'_> {
 
 /// Appends `at` as tracing-subscriber's `SystemTime` timer writes it
 /// (`2026-12-06T10:54:31.119144Z`). The part up to the second is formatted
-/// once a second per thread and reused: through `fmt` it was a fifth of the
-/// request line's cost.
+/// once a second per thread and reused, since `fmt` is costly next to the
+/// rest of a request line.
 fn push_timestamp(line: &mut String, at: std::time::SystemTime) -> fmt::Result {
     thread_local! {
         /// (second since the epoch, `YYYY-MM-DDTHH:MM:SS.` for it)
@@ -230,10 +227,9 @@ fn push_padded(line: &mut String, n: u32, width: usize) {
 
 /// Appends `value` as `Display` writes it (`null` when not finite). A value
 /// with at most three decimals, such as the request line's `duration_ms`,
-/// is written from integers: `fmt`'s float printing was a sixth of the
-/// request line's cost. Such a value is the double nearest `k / 1000`, so
-/// that decimal is the shortest one that reads back as it, which is what
-/// `Display` prints.
+/// is written from integers, which is cheaper than `fmt`'s float printing.
+/// Such a value is the double nearest `k / 1000`, so that decimal is the
+/// shortest one that reads back as it, which is what `Display` prints.
 fn push_f64(line: &mut String, value: f64) -> fmt::Result {
     if !value.is_finite() {
         line.push_str("null");
@@ -351,8 +347,8 @@ fn route_label<'r>(req: &'r Request<'_>) -> Cow<'r, str> {
 /// [`init`] when lines are JSON and `folio::request` is logged at `info`.
 /// The line is the same bytes [`JsonLine`] writes for [`RequestLine::log`]'s
 /// event (a unit test compares them), and it is queued on the same writer,
-/// so it keeps its place among the other lines. Through `tracing`, half the
-/// line's cost was the event's dispatch and the visit of its fields.
+/// so it keeps its place among the other lines. It skips `tracing`'s dispatch
+/// of the event and the visit of its fields, most of what a line costs.
 static REQUEST_SINK: std::sync::OnceLock<LogWriter> = std::sync::OnceLock::new();
 
 /// One request, as logged.
@@ -443,8 +439,7 @@ pub fn finish<'r>(ctx: Option<&Ctx>, req: &'r Request<'_>, res: &mut Response<'r
 ///
 /// Lock-free: each minute of the hour has a slot holding the minute it
 /// counts (high 32 bits) and its count (low 32), so a request takes two
-/// atomic operations and no lock (a mutex here was 0.7 % of a cached GET,
-/// both workers taking it).
+/// atomic operations and no lock for the async workers to contend on.
 pub struct RequestCounter {
     total: AtomicU64,
     slots: [AtomicU64; 60],
