@@ -55,8 +55,8 @@ impl<'r> Responder<'r, 'static> for GraphqlAnswer {
 }
 
 /// Parsed GraphQL documents by their text. Parsing (async-graphql's pest
-/// parser) was 44 % of the route's time for `{ __typename }`, and clients
-/// send the same few query texts over and over with different variables.
+/// parser) is most of a small query's cost, and clients send the same few
+/// query texts over and over with different variables.
 /// A document depends on nothing but its text, so entries never go stale;
 /// the cache holds at most `BUDGET` bytes of query text.
 pub struct Documents(moka::sync::Cache<String, Arc<Checked>>);

@@ -44,9 +44,8 @@ pub fn build_schema(cfg: &GraphqlConfig) -> FolioSchema {
 /// Starts a DataLoader batch once the resolvers polled alongside the one
 /// that asked first have queued their keys too: the sibling fields of a
 /// list are polled together, so one yield collects them (JavaScript
-/// DataLoader's "next tick"). async-graphql's default instead waits 1 ms on
-/// a timer thread, which put 2 ms on every query with authors and, under
-/// load, made cross-thread timer wake-ups a tenth of GraphQL's CPU time.
+/// DataLoader's "next tick"), where async-graphql's default waits 1 ms on
+/// a timer thread, adding latency and a cross-thread wake-up to each batch.
 fn next_tick(batch: BoxFuture<'static, ()>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         tokio::task::yield_now().await;

@@ -42,10 +42,9 @@ pub fn is_json(req: &Request<'_>) -> bool {
 /// Reads the whole body up to the configured limit.
 ///
 /// Straight into a buffer sized from `Content-Length` (bounded by the
-/// limit and 64 KiB, growing past that as bytes arrive): Rocket's
-/// `into_bytes` copies through a fresh zeroed 8 KiB buffer per request, 6 %
-/// of a create's request-thread CPU (BENCHMARKS.md). One byte past the
-/// limit is read to tell a body at the limit from a larger one.
+/// limit and 64 KiB, growing past that as bytes arrive), where Rocket's
+/// `into_bytes` copies through a fresh zeroed 8 KiB buffer per request. One
+/// byte past the limit is read to tell a body at the limit from a larger one.
 pub async fn read_limited(req: &Request<'_>, data: Data<'_>) -> Result<Vec<u8>, ApiError> {
     let limit = req
         .rocket()

@@ -38,9 +38,9 @@ pub fn secure<'r>(ctx: Option<&Ctx>, req: &'r Request<'_>, res: &mut Response<'r
 const MAX_ONE_CHUNK: usize = 1 << 20;
 
 /// Rocket passes a body to hyper in chunks of at most 4 KiB, each through a
-/// one-slot channel (a task wake-up per chunk): a 20-post list page was four
-/// of them. A body of known size up to [`MAX_ONE_CHUNK`] now goes as one.
-/// Streams (the event stream) have no preset size and are left alone.
+/// one-slot channel (a task wake-up per chunk), so a body of known size up to
+/// [`MAX_ONE_CHUNK`] goes as one. Streams (the event stream) have no preset
+/// size and are left alone.
 fn one_chunk(res: &mut Response<'_>) {
     if let Some(size) = res.body().preset_size() {
         if size > rocket::response::Body::DEFAULT_MAX_CHUNK {
