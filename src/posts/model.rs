@@ -37,9 +37,8 @@ impl Post {
 
 /// The post as every caller sees it. Written straight out (not through a
 /// `serde_json::Value`, whose map allocates per key): a created post is
-/// serialised twice, for its event and its answer. The keys come in the
-/// order a `Value` writes them (sorted), so bodies and their ETags are the
-/// same bytes as before.
+/// serialised twice, for its event and its answer. The keys come sorted, the
+/// order a `Value` writes them, so the bytes (and ETags) match a `Value`'s.
 impl Serialize for Post {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -239,8 +238,8 @@ impl PostSort {
 mod tests {
     use super::*;
 
-    /// The post's JSON is the same bytes as the `serde_json::Value` it was
-    /// built as before (so ETags of unchanged posts do not change).
+    /// The post's JSON is the same bytes a `serde_json::Value` of it writes
+    /// (so ETags of unchanged posts stay the same).
     #[test]
     fn json_is_written_as_the_value_was() {
         for (published, published_at) in [(false, None), (true, Some("2026-11-28T08:00:00.000Z"))] {

@@ -305,8 +305,8 @@ pub fn count(conn: &Connection, search: Option<&str>, with_email: bool) -> ApiRe
 /// Users by a list of ids (one query, for GraphQL's DataLoader).
 pub fn by_ids(conn: &Connection, ids: &[String]) -> ApiResult<Vec<User>> {
     let list = serde_json::to_string(ids).map_err(crate::error::ApiError::internal)?;
-    // The ids drive: `id IN (SELECT ...)` let the planner scan every user
-    // and test each against the list when the table is small.
+    // The ids drive the join: with `id IN (SELECT ...)` the planner may scan
+    // every user and test each against the list when the table is small.
     let sql = "SELECT u.id, u.username, u.email, u.role, u.disabled, u.token_version,
             u.created_at, u.updated_at
          FROM json_each(?1) j CROSS JOIN users u ON u.id = j.value";
