@@ -1,5 +1,5 @@
-//! `/api/admin`: first-admin setup, API keys, and (later) stats, config and
-//! backups, plus the embedded admin UI.
+//! `/api/admin`: first-admin setup, API keys, stats, config and backups,
+//! plus the embedded admin UI.
 
 pub mod rest;
 pub mod service;

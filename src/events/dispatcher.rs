@@ -22,10 +22,9 @@ use crate::ctx::Ctx;
 
 const PER_WEBHOOK: usize = 4;
 
-/// Rounds woken by new events begin at most this often. Under a stream of
-/// commits (hundreds a second) one round then takes up many commits' events
-/// instead of making three database reads per commit; a webhook's delivery
-/// waits at most this much longer.
+/// Rounds woken by new events begin at most this often, so under a stream
+/// of commits one round takes up many commits' events rather than reading
+/// the database after each; a webhook's delivery waits at most this longer.
 const MIN_ROUND_GAP: Duration = Duration::from_millis(50);
 
 /// Shared handle: wake the dispatcher, see what is in flight.
@@ -43,7 +42,7 @@ struct Inflight {
     per_webhook: HashMap<String, usize>,
     /// Deliveries finished since the scheduler last read the due list: that
     /// read may predate their committed outcome, so they are not claimed
-    /// again from it (a healthy endpoint once got the same event twice).
+    /// again from it (an endpoint would get the same event twice).
     finished: HashSet<String>,
 }
 

@@ -147,9 +147,8 @@ pub fn enqueue(
 }
 
 /// Deliveries due now, oldest first, of enabled webhooks only: a disabled
-/// webhook's stay `pending` until it is enabled again. (Before, they were
-/// picked and skipped on every round, and 200 of them overdue took every
-/// slot, so no other webhook got a delivery.)
+/// webhook's stay `pending` until it is enabled again, and never take the
+/// slots of the webhooks that are enabled.
 pub fn due(conn: &Connection, limit: u32) -> ApiResult<Vec<Delivery>> {
     let sql = format!(
         "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
