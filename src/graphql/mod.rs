@@ -5,6 +5,8 @@ pub mod document;
 pub mod graphiql;
 pub mod introspection;
 pub mod loaders;
+pub mod mutation;
+pub mod objects;
 pub mod response;
 pub mod route;
 pub mod schema;

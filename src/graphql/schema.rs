@@ -5,20 +5,18 @@ use std::time::Duration;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::futures_util::future::BoxFuture;
-use async_graphql::{
-    Context, EmptySubscription, ErrorExtensions, InputObject, Object, Schema, SimpleObject, ID,
-};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, Object, Schema, ID};
 
-use super::loaders::{PostsLoader, PostsOf, UserLoader};
-use crate::auth::service::{self as auth, ClientMeta, NewAccount, Session};
+use super::loaders::{PostsLoader, UserLoader};
+pub use super::mutation::MutationRoot;
+use super::objects::{GPost, GUser, SearchHit};
+use crate::auth::service::ClientMeta;
 use crate::auth::Principal;
 use crate::config::GraphqlConfig;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, AuthFailure};
 use crate::http::list::MAX_LIMIT;
-use crate::posts::model::Post;
 use crate::posts::service as posts;
-use crate::users::model::User;
 use crate::users::service as users;
 
 pub type FolioSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -112,20 +110,20 @@ pub fn gql_error(e: ApiError) -> async_graphql::Error {
     })
 }
 
-type GResult<T> = async_graphql::Result<T>;
+pub(super) type GResult<T> = async_graphql::Result<T>;
 
-fn data<'a>(cx: &'a Context<'_>) -> GResult<&'a RequestData> {
+pub(super) fn data<'a>(cx: &'a Context<'_>) -> GResult<&'a RequestData> {
     cx.data::<RequestData>()
 }
 
-fn signed_in(d: &RequestData) -> GResult<&Principal> {
+pub(super) fn signed_in(d: &RequestData) -> GResult<&Principal> {
     d.viewer
         .as_ref()
         .ok_or_else(|| gql_error(ApiError::Unauthorized(AuthFailure::MissingCredentials)))
 }
 
 /// `limit` (default 20, 1..100) and `offset` (≥ 0).
-fn paging(limit: Option<i32>, offset: Option<i32>) -> GResult<(u32, u64)> {
+pub(super) fn paging(limit: Option<i32>, offset: Option<i32>) -> GResult<(u32, u64)> {
     let limit = limit.unwrap_or(20);
     if !(1..=MAX_LIMIT as i32).contains(&limit) {
         return Err(gql_error(ApiError::validation(
@@ -140,173 +138,16 @@ fn paging(limit: Option<i32>, offset: Option<i32>) -> GResult<(u32, u64)> {
     Ok((limit as u32, offset as u64))
 }
 
-fn cost(limit: Option<i32>, child: usize) -> usize {
+pub(super) fn cost(limit: Option<i32>, child: usize) -> usize {
     (limit.unwrap_or(20).clamp(1, 100) as usize).saturating_mul(child.max(1))
 }
 
 /// A user; the flag marks the caller's own account (an auth payload),
 /// which shows private fields even before the caller holds a token.
-pub struct GUser(pub User, pub bool);
-
-impl GUser {
-    fn new(u: User) -> GUser {
-        GUser(u, false)
-    }
-}
-
-#[Object(name = "User")]
-impl GUser {
-    async fn id(&self) -> ID {
-        ID(self.0.id.clone())
-    }
-    async fn username(&self) -> &str {
-        &self.0.username
-    }
-    async fn email(&self, cx: &Context<'_>) -> GResult<Option<&str>> {
-        Ok(self.private(cx)?.then_some(self.0.email.as_str()))
-    }
-    async fn role(&self, cx: &Context<'_>) -> GResult<Option<&str>> {
-        Ok(self.private(cx)?.then_some(self.0.role.as_str()))
-    }
-    async fn disabled(&self, cx: &Context<'_>) -> GResult<Option<bool>> {
-        Ok(self.private(cx)?.then_some(self.0.disabled))
-    }
-    #[graphql(complexity = "cost(limit, child_complexity)")]
-    async fn posts(
-        &self,
-        cx: &Context<'_>,
-        limit: Option<i32>,
-        offset: Option<i32>,
-    ) -> GResult<Vec<GPost>> {
-        let (limit, offset) = paging(limit, offset)?;
-        let loader = cx.data::<DataLoader<PostsLoader>>()?;
-        let key = PostsOf {
-            author_id: self.0.id.clone(),
-            limit,
-            offset,
-        };
-        let list = loader
-            .load_one(key)
-            .await
-            .map_err(|e| gql_error((*e).clone()))?;
-        Ok(list.unwrap_or_default().into_iter().map(GPost).collect())
-    }
-    async fn created_at(&self) -> &str {
-        &self.0.created_at
-    }
-}
-
-impl GUser {
-    fn private(&self, cx: &Context<'_>) -> GResult<bool> {
-        Ok(self.1 || users::sees_private(data(cx)?.viewer.as_ref(), &self.0.id))
-    }
-}
-
-pub struct GPost(pub Post);
-
-#[Object(name = "Post")]
-impl GPost {
-    async fn id(&self) -> ID {
-        ID(self.0.id.clone())
-    }
-    async fn title(&self) -> &str {
-        &self.0.title
-    }
-    async fn slug(&self) -> &str {
-        &self.0.slug
-    }
-    async fn content(&self) -> &str {
-        &self.0.content
-    }
-    async fn author(&self, cx: &Context<'_>) -> GResult<GUser> {
-        // Most authors are in the shared cache: no batch to wait for.
-        if let Ok(user) = data(cx)?.ctx.caches.users.get(&self.0.author_id) {
-            return Ok(GUser::new(user));
-        }
-        let loader = cx.data::<DataLoader<UserLoader>>()?;
-        loader
-            .load_one(self.0.author_id.clone())
-            .await
-            .map_err(|e| gql_error((*e).clone()))?
-            .map(GUser::new)
-            .ok_or_else(|| gql_error(ApiError::not_found("Author")))
-    }
-    async fn author_id(&self) -> ID {
-        ID(self.0.author_id.clone())
-    }
-    async fn published(&self) -> bool {
-        self.0.published
-    }
-    async fn published_at(&self) -> Option<&str> {
-        self.0.published_at.as_deref()
-    }
-    async fn created_at(&self) -> &str {
-        &self.0.created_at
-    }
-    async fn updated_at(&self) -> &str {
-        &self.0.updated_at
-    }
-}
-
-#[derive(SimpleObject)]
-pub struct SearchHit {
-    post: GPost,
-    rank: f64,
-    snippet: String,
-}
-
-#[derive(SimpleObject)]
-pub struct AuthPayload {
-    user: GUser,
-    access_token: String,
-    refresh_token: String,
-    expires_in: i64,
-}
-
-impl From<Session> for AuthPayload {
-    fn from(s: Session) -> Self {
-        AuthPayload {
-            user: GUser(s.user, true),
-            access_token: s.access_token,
-            refresh_token: s.refresh_token,
-            expires_in: s.expires_in,
-        }
-    }
-}
-
-#[derive(InputObject)]
-pub struct CreateUserInput {
-    username: String,
-    email: String,
-    password: String,
-}
-
-#[derive(InputObject)]
-pub struct UpdateUserInput {
-    username: Option<String>,
-    email: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct CreatePostInput {
-    title: String,
-    content: String,
-    slug: Option<String>,
-    published: Option<bool>,
-    author_id: Option<ID>,
-}
-
-#[derive(InputObject)]
-pub struct UpdatePostInput {
-    title: Option<String>,
-    content: Option<String>,
-    slug: Option<String>,
-}
-
 pub struct QueryRoot;
 
 /// Absent or invisible resources are `null`, not errors.
-fn none_if_missing<T>(r: Result<T, ApiError>) -> GResult<Option<T>> {
+pub(super) fn none_if_missing<T>(r: Result<T, ApiError>) -> GResult<Option<T>> {
     match r {
         Ok(v) => Ok(Some(v)),
         Err(ApiError::NotFound(_)) => Ok(None),
@@ -428,156 +269,5 @@ impl QueryRoot {
                 post: GPost(h.post),
             })
             .collect())
-    }
-}
-
-pub struct MutationRoot;
-
-#[Object(name = "Mutation")]
-impl MutationRoot {
-    /// The public way in: a new account and its first session.
-    async fn register(&self, cx: &Context<'_>, input: CreateUserInput) -> GResult<AuthPayload> {
-        let d = data(cx)?;
-        let account = NewAccount {
-            email: input.email,
-            username: input.username,
-            password: input.password,
-        };
-        auth::register(&d.ctx, account, d.meta.clone())
-            .await
-            .map(AuthPayload::from)
-            .map_err(gql_error)
-    }
-
-    async fn login(
-        &self,
-        cx: &Context<'_>,
-        identity: String,
-        password: String,
-    ) -> GResult<AuthPayload> {
-        let d = data(cx)?;
-        auth::login(&d.ctx, &identity, password, d.meta.clone())
-            .await
-            .map(AuthPayload::from)
-            .map_err(gql_error)
-    }
-
-    /// Admins and `write` keys.
-    async fn create_user(&self, cx: &Context<'_>, input: CreateUserInput) -> GResult<GUser> {
-        let d = data(cx)?;
-        let who = signed_in(d)?;
-        users::create(
-            &d.ctx,
-            who,
-            users::CreateUser {
-                email: input.email,
-                username: input.username,
-                password: input.password,
-                role: None,
-                disabled: None,
-            },
-        )
-        .await
-        .map(GUser::new)
-        .map_err(gql_error)
-    }
-
-    async fn update_user(
-        &self,
-        cx: &Context<'_>,
-        id: ID,
-        input: UpdateUserInput,
-    ) -> GResult<GUser> {
-        let d = data(cx)?;
-        let who = signed_in(d)?;
-        users::update(
-            &d.ctx,
-            who,
-            &id,
-            users::UpdateUser {
-                username: input.username,
-                email: input.email,
-                ..Default::default()
-            },
-            None,
-        )
-        .await
-        .map(GUser::new)
-        .map_err(gql_error)
-    }
-
-    async fn delete_user(&self, cx: &Context<'_>, id: ID) -> GResult<bool> {
-        let d = data(cx)?;
-        let who = signed_in(d)?;
-        users::delete(&d.ctx, who, &id).await.map_err(gql_error)?;
-        Ok(true)
-    }
-
-    async fn create_post(&self, cx: &Context<'_>, input: CreatePostInput) -> GResult<GPost> {
-        let d = data(cx)?;
-        let who = signed_in(d)?;
-        posts::create(
-            &d.ctx,
-            who,
-            posts::CreatePost {
-                title: input.title,
-                content: input.content,
-                slug: input.slug,
-                published: input.published,
-                author_id: input.author_id.map(|i| i.0),
-            },
-        )
-        .await
-        .map(GPost)
-        .map_err(gql_error)
-    }
-
-    async fn update_post(
-        &self,
-        cx: &Context<'_>,
-        id: ID,
-        input: UpdatePostInput,
-    ) -> GResult<GPost> {
-        let d = data(cx)?;
-        let who = signed_in(d)?;
-        posts::update(
-            &d.ctx,
-            who,
-            &id,
-            posts::UpdatePost {
-                title: input.title,
-                content: input.content,
-                slug: input.slug,
-            },
-            &Default::default(),
-        )
-        .await
-        .map(GPost)
-        .map_err(gql_error)
-    }
-
-    async fn publish_post(&self, cx: &Context<'_>, id: ID) -> GResult<GPost> {
-        let d = data(cx)?;
-        let who = signed_in(d)?;
-        posts::set_published(&d.ctx, who, &id, true)
-            .await
-            .map(GPost)
-            .map_err(gql_error)
-    }
-
-    async fn unpublish_post(&self, cx: &Context<'_>, id: ID) -> GResult<GPost> {
-        let d = data(cx)?;
-        let who = signed_in(d)?;
-        posts::set_published(&d.ctx, who, &id, false)
-            .await
-            .map(GPost)
-            .map_err(gql_error)
-    }
-
-    async fn delete_post(&self, cx: &Context<'_>, id: ID) -> GResult<bool> {
-        let d = data(cx)?;
-        let who = signed_in(d)?;
-        posts::delete(&d.ctx, who, &id).await.map_err(gql_error)?;
-        Ok(true)
     }
 }
