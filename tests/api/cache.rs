@@ -4,7 +4,7 @@
 use rocket::http::{Method, Status};
 use serde_json::{json, Value};
 
-use crate::support::{id_of, token_of, Resp, TestApp};
+use crate::support::{id_of, token_of, write, Resp, TestApp};
 
 async fn get(app: &TestApp, path: &str) -> Resp {
     app.req(Method::Get, path).send().await
@@ -43,15 +43,6 @@ async fn cached_post(app: &TestApp, title: &str) -> (String, String) {
 
 fn feed_len(res: &Resp) -> usize {
     res.body["posts"].as_array().map_or(0, Vec::len)
-}
-
-async fn write(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) {
-    let mut req = app.req(method, path).bearer(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await;
-    assert!(res.status.code < 300, "{}: {}", res.what, res.text);
 }
 
 #[rocket::async_test]

@@ -4,7 +4,7 @@
 use rocket::http::{Method, Status};
 use serde_json::{json, Value};
 
-use crate::support::{id_of, token_of, TestApp};
+use crate::support::{id_of, token_of, write, TestApp};
 
 const FEED: &str = "{ posts(limit: 5) { id title author { username } } }";
 /// The same page through another query text (its own response cache
@@ -29,15 +29,6 @@ fn titles(body: &Value) -> Vec<String> {
         .iter()
         .map(|p| p["title"].as_str().unwrap_or_default().to_string())
         .collect()
-}
-
-async fn write(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) {
-    let mut req = app.req(method, path).bearer(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await;
-    assert!(res.status.code < 300, "{}: {}", res.what, res.text);
 }
 
 /// A user with one published post, read anonymously through both texts

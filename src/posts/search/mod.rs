@@ -101,7 +101,7 @@ pub async fn search(
             })
             .collect(),
     };
-    serde_json::to_string(&body).map_err(|e| ApiError::Internal(std::sync::Arc::new(e)))
+    serde_json::to_string(&body).map_err(ApiError::internal)
 }
 
 /// The body of `GET /api/search`, written straight out (keys in the sorted

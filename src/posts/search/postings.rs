@@ -186,13 +186,15 @@ pub fn search(
             Err(ticket) => missing.push((i, ticket)),
         }
     }
+    let mut dfs = None;
     if !missing.is_empty() {
         // Decoding a list costs about what FTS5 spends ranking it once:
         // worth it only for a phrase that many searches will rank again.
-        let dfs = stats::dfs(ctx, conn, parsed, None)?;
-        if dfs.iter().any(|&df| df < COMMON_FROM) {
+        let found = stats::dfs(ctx, conn, parsed, None)?;
+        if found.iter().any(|&df| df < COMMON_FROM) {
             return Ok(None);
         }
+        dfs = Some(found);
         for &(i, ticket) in &missing {
             let phrase = &parsed.phrases[i].expr;
             let Some(list) = load(conn, phrase)? else {
@@ -208,12 +210,16 @@ pub fn search(
     };
     let lists: Vec<&Postings> = lists.iter().map(Arc::as_ref).collect();
     let take = offset.saturating_add(u64::from(limit));
-    // A lone phrase's document frequency is its (capped) count.
-    let lone = match lists.as_slice() {
-        [list] => Some((list.entries.len() as u64).min(SEARCH_CAP + 1)),
-        _ => None,
+    // A lone phrase's document frequency is its (capped) count; the others'
+    // are what the check above found, when it ran.
+    let dfs = match (lists.as_slice(), dfs) {
+        ([list], _) => {
+            let count = (list.entries.len() as u64).min(SEARCH_CAP + 1);
+            stats::dfs(ctx, conn, parsed, Some(count))?
+        }
+        (_, Some(dfs)) => dfs,
+        (_, None) => stats::dfs(ctx, conn, parsed, None)?,
     };
-    let dfs = stats::dfs(ctx, conn, parsed, lone)?;
     let idf: Vec<f64> = dfs.iter().map(|&df| rank::idf(rows, df)).collect();
     let avgdl = rank::average_length(rows, tokens);
     let Some((count, ranked)) = count_and_rank(&lists, &idf, avgdl, take) else {

@@ -232,9 +232,7 @@ unsafe fn score(
     n_val: c_int,
     vals: *mut *mut ffi::sqlite3_value,
 ) -> Result<f64, c_int> {
-    let (Some(inst_count), Some(inst), Some(column_size)) =
-        (api.xInstCount, api.xInst, api.xColumnSize)
-    else {
+    let Some(column_size) = api.xColumnSize else {
         return Err(ffi::SQLITE_MISUSE);
     };
     // SAFETY: see the function's contract.
@@ -242,22 +240,7 @@ unsafe fn score(
     let mut freq = vec![0.0_f64; k.idf.len()];
     // SAFETY: FTS5 API calls on the current row of the cursor.
     unsafe {
-        let mut n_inst: c_int = 0;
-        let rc = inst_count(fts, &mut n_inst);
-        if rc != ffi::SQLITE_OK {
-            return Err(rc);
-        }
-        for i in 0..n_inst {
-            let (mut phrase, mut col, mut off) = (0, 0, 0);
-            let rc = inst(fts, i, &mut phrase, &mut col, &mut off);
-            if rc != ffi::SQLITE_OK {
-                return Err(rc);
-            }
-            let w = COLUMN_WEIGHTS.get(col as usize).copied().unwrap_or(1.0);
-            if let Some(f) = freq.get_mut(phrase as usize) {
-                *f += w;
-            }
-        }
+        weighted_frequencies(api, fts, &mut freq)?;
         let d = match row_tokens(n_val, vals) {
             Some(t) => t as f64,
             None => {
@@ -275,6 +258,41 @@ unsafe fn score(
             k.avgdl,
         ))
     }
+}
+
+/// Adds each instance on the current row, weighted by its column, to its
+/// phrase's entry of `freq` (phrases past its end are skipped).
+///
+/// SAFETY: `api` and `fts` are those of the auxiliary function call in
+/// progress.
+unsafe fn weighted_frequencies(
+    api: &ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    freq: &mut [f64],
+) -> Result<(), c_int> {
+    let (Some(inst_count), Some(inst)) = (api.xInstCount, api.xInst) else {
+        return Err(ffi::SQLITE_MISUSE);
+    };
+    // SAFETY: FTS5 API calls on the cursor's current row.
+    unsafe {
+        let mut n_inst: c_int = 0;
+        let rc = inst_count(fts, &mut n_inst);
+        if rc != ffi::SQLITE_OK {
+            return Err(rc);
+        }
+        for i in 0..n_inst {
+            let (mut phrase, mut col, mut off) = (0, 0, 0);
+            let rc = inst(fts, i, &mut phrase, &mut col, &mut off);
+            if rc != ffi::SQLITE_OK {
+                return Err(rc);
+            }
+            let w = COLUMN_WEIGHTS.get(col as usize).copied().unwrap_or(1.0);
+            if let Some(f) = freq.get_mut(phrase as usize) {
+                *f += w;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// BM25 of a row of `d` tokens from each phrase's (weighted frequency, IDF):
@@ -307,33 +325,14 @@ unsafe extern "C" fn folio_freq(
     _n_val: c_int,
     _vals: *mut *mut ffi::sqlite3_value,
 ) {
+    let mut freq = [0.0_f64];
     // SAFETY: SQLite passes a valid API table and context for the duration
-    // of this call; the FTS5 calls are on the cursor's current row.
+    // of this call.
     unsafe {
-        let api = &*api;
-        let (Some(inst_count), Some(inst)) = (api.xInstCount, api.xInst) else {
-            ffi::sqlite3_result_error_code(ctx, ffi::SQLITE_MISUSE);
-            return;
-        };
-        let mut n_inst: c_int = 0;
-        let rc = inst_count(fts, &mut n_inst);
-        if rc != ffi::SQLITE_OK {
-            ffi::sqlite3_result_error_code(ctx, rc);
-            return;
+        match weighted_frequencies(&*api, fts, &mut freq) {
+            Ok(()) => ffi::sqlite3_result_double(ctx, freq[0]),
+            Err(rc) => ffi::sqlite3_result_error_code(ctx, rc),
         }
-        let mut freq = 0.0_f64;
-        for i in 0..n_inst {
-            let (mut phrase, mut col, mut off) = (0, 0, 0);
-            let rc = inst(fts, i, &mut phrase, &mut col, &mut off);
-            if rc != ffi::SQLITE_OK {
-                ffi::sqlite3_result_error_code(ctx, rc);
-                return;
-            }
-            if phrase == 0 {
-                freq += COLUMN_WEIGHTS.get(col as usize).copied().unwrap_or(1.0);
-            }
-        }
-        ffi::sqlite3_result_double(ctx, freq);
     }
 }
 

@@ -254,3 +254,13 @@ pub fn refresh_of(session: &Value) -> String {
 pub fn id_of(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()
 }
+
+/// A write as `token` that must succeed (any 2xx).
+pub async fn write(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) {
+    let mut req = app.req(method, path).bearer(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await;
+    assert!(res.status.code < 300, "{}: {}", res.what, res.text);
+}
