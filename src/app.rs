@@ -10,7 +10,7 @@ use rocket::{routes, Build, Rocket};
 
 use crate::config::Config;
 use crate::ctx::Ctx;
-use crate::db::{Db, DbError, DbOptions};
+use crate::db::{Db, DbError, DbOptions, Hooks};
 use crate::error::ApiError;
 use crate::http::body::{BodyLimit, BodyTimeout};
 use crate::http::pipeline::Pipeline;
@@ -64,11 +64,14 @@ pub fn rocket_figment(config: &Config) -> Figment {
     fig
 }
 
+/// Every feature's storage hooks ([`Hooks`]): only search has any.
+pub const STORAGE_HOOKS: Hooks = posts::search::index::STORAGE_HOOKS;
+
 /// Opens the database (applying migrations), prepares the services, creates
 /// the first admin when asked to, and assembles the server.
 pub async fn build(config: Config) -> Result<Rocket<Build>, BuildError> {
     let db_path = config.database_path();
-    let opts = DbOptions::from_config(&config);
+    let opts = DbOptions::from_config(&config, STORAGE_HOOKS);
     let db = tokio::task::spawn_blocking(move || Db::open(&db_path, opts))
         .await
         .map_err(|e| BuildError::Startup(e.to_string()))??;
@@ -140,7 +143,7 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
         .mount("/", metrics::routes())
         .mount(
             "/",
-            routes![auth::ratelimit::rejected, http::headers::preflight],
+            routes![http::admission::rejected, http::headers::preflight],
         )
         .mount("/api/auth", auth::rest::routes())
         .mount("/api/admin", admin::rest::routes())

@@ -96,8 +96,11 @@ pub fn migrate(config: &Config, status_only: bool) -> Result<(), CliError> {
     }
     crate::db::create_private_file(&path)
         .map_err(|e| CliError::msg(format!("cannot create {}: {e}", path.display())))?;
-    let mut conn = open_connection(&path, &DbOptions::from_config(config))
-        .map_err(|e| CliError::msg(format!("cannot open {}: {e}", path.display())))?;
+    let mut conn = open_connection(
+        &path,
+        &DbOptions::from_config(config, crate::app::STORAGE_HOOKS),
+    )
+    .map_err(|e| CliError::msg(format!("cannot open {}: {e}", path.display())))?;
     let known = migrate::embedded()?;
     if status_only {
         println!("database: {}", path.display());
@@ -135,7 +138,10 @@ fn offline<T>(
         .build()
         .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))?;
     let path = config.database_path();
-    let db = crate::db::Db::open(&path, DbOptions::from_config(config))?;
+    let db = crate::db::Db::open(
+        &path,
+        DbOptions::from_config(config, crate::app::STORAGE_HOOKS),
+    )?;
     let ctx = crate::ctx::Ctx::new(config.clone(), db.clone()).map_err(api)?;
     let result = runtime.block_on(f(&ctx));
     db.close();

@@ -1,24 +1,12 @@
-//! One error type for every failure, and its JSON responder.
+//! One error type for every failure: the contract's error vocabulary.
 //!
 //! Every 4xx and 5xx of every route, guard and catcher ends up as the
-//! contract's body: `{error, code, details?, correlation_id}`. Guards cannot
-//! hand their error to a catcher directly in Rocket 0.5, so they *stash* it in
-//! the request's local cache and the catcher renders the stashed error.
+//! contract's body, `{error, code, details?, correlation_id}`; `http::error`
+//! renders it. This module imports nothing from the crate.
 
-use std::io::Cursor;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use rocket::http::{ContentType, Header, Status};
-use rocket::request::Request;
-use rocket::response::{self, Responder, Response};
 use serde::Serialize;
-
-pub use crate::db::health::StorageFault;
-use crate::telemetry::correlation_id;
-
-/// Seconds a client is told to wait after a storage failure: long enough
-/// for an operator to free space, short enough to notice recovery soon.
-pub const STORAGE_RETRY_AFTER: u64 = 10;
 
 /// One problem with one input field.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -88,6 +76,36 @@ impl Problems {
         match value {
             Some(v) if self.0.is_empty() => Ok(v),
             _ => Err(ApiError::Validation(self.0)),
+        }
+    }
+}
+
+/// A failure of the storage under the database, not of the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFault {
+    /// The disk (or the database's size cap) is full.
+    Full,
+    /// The file became read-only, or the disk answers I/O errors.
+    Unavailable,
+}
+
+impl StorageFault {
+    /// The contract's `code` for it.
+    pub fn code(self) -> &'static str {
+        match self {
+            StorageFault::Full => "storage_full",
+            StorageFault::Unavailable => "storage_unavailable",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            StorageFault::Full => {
+                "The server's storage is full: nothing was changed. Retry later."
+            }
+            StorageFault::Unavailable => {
+                "The server's storage is unavailable (read-only or failing): nothing was changed. Retry later."
+            }
         }
     }
 }
@@ -179,37 +197,7 @@ impl ApiError {
     }
 
     pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        let err = err.into();
-        // A storage failure keeps its own answer however it was wrapped.
-        if let Some(e) = err.downcast_ref::<rusqlite::Error>() {
-            if let Some(fault) = crate::db::health::classify(e) {
-                let cause = e.to_string();
-                return ApiError::Storage { fault, cause };
-            }
-        }
-        ApiError::Internal(Arc::from(err))
-    }
-
-    pub fn status(&self) -> Status {
-        match self {
-            ApiError::Validation(_) | ApiError::InvalidJson(_) => Status::BadRequest,
-            ApiError::Unauthorized(_) => Status::Unauthorized,
-            ApiError::Forbidden(_) | ApiError::CrossOrigin => Status::Forbidden,
-            ApiError::NotFound(_) => Status::NotFound,
-            ApiError::MethodNotAllowed { .. } => Status::MethodNotAllowed,
-            ApiError::Conflict(_) => Status::Conflict,
-            ApiError::PreconditionFailed(_) => Status::PreconditionFailed,
-            ApiError::PayloadTooLarge { .. } => Status::PayloadTooLarge,
-            ApiError::UnsupportedMediaType => Status::UnsupportedMediaType,
-            ApiError::RequestTimeout => Status::RequestTimeout,
-            ApiError::RateLimited { .. } => Status::TooManyRequests,
-            ApiError::NotReady(_) => Status::ServiceUnavailable,
-            ApiError::Storage { fault, .. } => match fault {
-                StorageFault::Full => Status::InsufficientStorage,
-                StorageFault::Unavailable => Status::ServiceUnavailable,
-            },
-            ApiError::Internal(_) => Status::InternalServerError,
-        }
+        ApiError::Internal(Arc::from(err.into()))
     }
 
     pub fn code(&self) -> &'static str {
@@ -239,142 +227,6 @@ impl ApiError {
             _ => None,
         }
     }
-
-    /// The error for a bare status, used by catchers when nothing was stashed.
-    pub fn from_status(status: Status) -> Self {
-        match status.code {
-            400 => ApiError::InvalidJson("Bad request".into()),
-            401 => ApiError::Unauthorized(AuthFailure::MissingCredentials),
-            403 => ApiError::forbidden(),
-            404 => ApiError::NotFound("Not found".into()),
-            413 => ApiError::PayloadTooLarge { limit: 0 },
-            415 => ApiError::UnsupportedMediaType,
-            // Rocket answers 422 when a form or parameter does not parse; the
-            // contract never does, so it becomes a 400.
-            422 => ApiError::validation("request", "could not be parsed"),
-            429 => ApiError::RateLimited { retry_after: 1 },
-            503 => ApiError::NotReady("Service not ready".into()),
-            _ => ApiError::internal(format!("unhandled status {status}")),
-        }
-    }
-
-    /// The JSON body, with the request's correlation id.
-    pub fn body(&self, correlation_id: &str) -> serde_json::Value {
-        let message = match self {
-            ApiError::PayloadTooLarge { limit: 0 } => "Request body is too large".to_string(),
-            other => other.to_string(),
-        };
-        let mut body = serde_json::json!({
-            "error": message,
-            "code": self.code(),
-            "correlation_id": correlation_id,
-        });
-        if let Some(details) = self.details() {
-            body["details"] = serde_json::json!(details);
-        }
-        body
-    }
-}
-
-impl ApiError {
-    /// The GraphQL transport's shape for a request-level failure.
-    pub fn graphql_body(&self, correlation_id: &str) -> serde_json::Value {
-        let rest = self.body(correlation_id);
-        let mut extensions =
-            serde_json::json!({"code": self.code(), "correlation_id": correlation_id});
-        if let Some(details) = rest.get("details") {
-            extensions["details"] = details.clone();
-        }
-        serde_json::json!({"errors": [{"message": rest["error"], "extensions": extensions}]})
-    }
-}
-
-impl From<rusqlite::Error> for ApiError {
-    fn from(err: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode;
-        match &err {
-            rusqlite::Error::QueryReturnedNoRows => ApiError::NotFound("Not found".into()),
-            rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation => {
-                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-                {
-                    ApiError::Conflict("A resource with that value already exists".into())
-                } else {
-                    ApiError::internal(err)
-                }
-            }
-            _ => ApiError::internal(err),
-        }
-    }
-}
-
-/// Writes an internal error and its cause chain to the log.
-fn log_internal(err: &ApiError, correlation_id: &str) {
-    let mut chain = Vec::new();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        chain.push(cause.to_string());
-        source = cause.source();
-    }
-    tracing::error!(correlation_id, cause = %chain.join(": "), "internal error");
-}
-
-impl<'r> Responder<'r, 'static> for ApiError {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let id = correlation_id(req);
-        if matches!(self, ApiError::Internal(_)) {
-            log_internal(&self, id);
-        }
-        let body = if crate::http::area::Area::of(req).graphql {
-            self.graphql_body(id).to_string()
-        } else {
-            self.body(id).to_string()
-        };
-        let mut res = Response::build();
-        res.status(self.status())
-            .header(ContentType::JSON)
-            .sized_body(body.len(), Cursor::new(body));
-        match &self {
-            ApiError::MethodNotAllowed { allow } => {
-                res.header(Header::new("Allow", allow.join(", ")));
-            }
-            ApiError::RateLimited { retry_after } => {
-                res.header(Header::new("Retry-After", retry_after.to_string()));
-            }
-            // The unread rest of the body cannot be skipped: end the connection.
-            ApiError::RequestTimeout => {
-                res.header(Header::new("Connection", "close"));
-            }
-            ApiError::Storage { .. } => {
-                res.header(Header::new("Retry-After", STORAGE_RETRY_AFTER.to_string()));
-            }
-            _ => {}
-        }
-        res.ok()
-    }
-}
-
-/// A slot in the request's local cache holding a guard's error.
-#[derive(Default)]
-struct Stash(Mutex<Option<ApiError>>);
-
-/// Keeps `err` for the catcher and returns its status, for guards.
-pub fn stash(req: &Request<'_>, err: ApiError) -> (Status, ApiError) {
-    let status = err.status();
-    let copy = err.clone();
-    if let Ok(mut slot) = req.local_cache(Stash::default).0.lock() {
-        *slot = Some(copy);
-    }
-    (status, err)
-}
-
-/// Takes the error a guard stashed, if any.
-pub fn take_stashed(req: &Request<'_>) -> Option<ApiError> {
-    req.local_cache(Stash::default)
-        .0
-        .lock()
-        .ok()
-        .and_then(|mut slot| slot.take())
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -26,6 +26,7 @@ pub mod posts;
 pub mod telemetry;
 pub mod transfer;
 pub mod users;
+pub mod values;
 
 pub use config::Config;
 pub use error::{ApiError, ApiResult};

@@ -378,7 +378,7 @@ impl<'r> FromRequest<'r> for MetricsAccess {
             } else {
                 AuthFailure::InvalidToken
             };
-            Outcome::Error(crate::error::stash(req, ApiError::Unauthorized(f)))
+            Outcome::Error(crate::http::error::stash(req, ApiError::Unauthorized(f)))
         }
     }
 }

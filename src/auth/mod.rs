@@ -3,6 +3,7 @@
 
 pub mod apikeys;
 pub mod client_ip;
+pub mod guards;
 pub mod jwt;
 pub mod password;
 pub mod principal;
@@ -12,7 +13,7 @@ pub mod rest;
 pub mod service;
 pub mod setup;
 
-pub use principal::{Caller, Principal};
+pub use principal::Principal;
 
 use crate::users::model::Role;
 

@@ -1,19 +1,16 @@
 //! Who is calling: the `Principal` (a user with a role, or an API key with
-//! scopes), resolved once per request from `Authorization: Bearer` or
-//! `x-api-key`, and the request guards built on it.
+//! scopes), checked from an access token or an API key (the request guards
+//! in `guards.rs` find which one a request sent).
 //!
 //! Authorisation itself is not here: services ask the principal plain
 //! questions (`is_admin`, `can_read_all`, ...) that unit tests can pin down.
 
-use rocket::outcome::Outcome;
-use rocket::request::{self, FromRequest};
-use rocket::Request;
 use sha2::{Digest, Sha256};
 
 use super::apikeys::Scopes;
 use super::AuthState;
 use crate::ctx::Ctx;
-use crate::error::{stash, ApiError, AuthFailure};
+use crate::error::{ApiError, AuthFailure};
 use crate::users::model::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,37 +72,6 @@ impl Principal {
             Principal::System => "system".into(),
         }
     }
-}
-
-/// Resolves the request's credentials once and remembers the answer.
-pub async fn resolve(req: &Request<'_>) -> Result<Option<Principal>, AuthFailure> {
-    req.local_cache_async(async { resolve_uncached(req).await })
-        .await
-        .clone()
-}
-
-async fn resolve_uncached(req: &Request<'_>) -> Result<Option<Principal>, AuthFailure> {
-    let Some(ctx) = req.rocket().state::<Ctx>() else {
-        return Err(AuthFailure::InvalidToken);
-    };
-    if let Some(header) = req.headers().get_one("Authorization") {
-        let token = header
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
-            .filter(|t| !t.is_empty())
-            .ok_or(AuthFailure::InvalidToken)?;
-        let user = user_from_token(ctx, token).await?;
-        // Both sent: the bearer is who acts, and the key must be valid too.
-        if let Some(key) = req.headers().get_one("x-api-key") {
-            key_principal(ctx, key.trim()).await?;
-        }
-        return Ok(Some(user));
-    }
-    if let Some(key) = req.headers().get_one("x-api-key") {
-        return key_principal(ctx, key.trim()).await.map(Some);
-    }
-    Ok(None)
 }
 
 /// Verifies an access token and the user's current state (cached).
@@ -176,38 +142,6 @@ pub async fn key_principal(ctx: &Ctx, key: &str) -> Result<Principal, AuthFailur
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for Principal {
-    type Error = ApiError;
-
-    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        match resolve(req).await {
-            Ok(Some(p)) => Outcome::Success(p),
-            Ok(None) => Outcome::Error(stash(
-                req,
-                ApiError::Unauthorized(AuthFailure::MissingCredentials),
-            )),
-            Err(f) => Outcome::Error(stash(req, ApiError::Unauthorized(f))),
-        }
-    }
-}
-
-/// Anyone: anonymous is fine, but a credential that is sent must be valid.
-#[derive(Debug, Clone)]
-pub struct Caller(pub Option<Principal>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for Caller {
-    type Error = ApiError;
-
-    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        match resolve(req).await {
-            Ok(p) => Outcome::Success(Caller(p)),
-            Err(f) => Outcome::Error(stash(req, ApiError::Unauthorized(f))),
-        }
-    }
 }
 
 #[cfg(test)]

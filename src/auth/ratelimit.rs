@@ -17,12 +17,6 @@ use moka::sync::Cache;
 
 use crate::config::RateLimitConfig;
 
-mod admission;
-pub use admission::{
-    admit, annotate, check_credentials, ip_key, reject, rejected, sent_target, set_fields,
-    OriginalTarget, Rejection, REJECT_PATH,
-};
-
 pub struct Limiter {
     pub name: &'static str,
     pub quota: u32,
@@ -211,7 +205,6 @@ impl RateLimits {
 
 #[cfg(test)]
 mod tests {
-    use super::admission::key_of_ip;
     use super::*;
 
     #[test]
@@ -231,16 +224,6 @@ mod tests {
         assert_eq!(d.policy_header(), "\"t\";q=3;w=60");
         assert_eq!(d.limit_header(), format!("\"t\";r=0;t={}", d.reset_secs));
         assert!(d.reset_secs >= 59, "{d:?}");
-    }
-
-    #[test]
-    fn ip_keys() {
-        let v4 = |s: &str| key_of_ip(Some(s.parse().unwrap()));
-        assert_eq!(v4("203.0.113.7"), "ip:203.0.113.7");
-        assert_eq!(v4("0.0.0.0"), "ip:0.0.0.0");
-        assert_eq!(v4("255.255.255.255"), "ip:255.255.255.255");
-        assert_eq!(v4("2001:db8::1"), "ip:2001:db8::1");
-        assert_eq!(key_of_ip(None), "ip:local");
     }
 
     #[test]

@@ -86,7 +86,10 @@ pub fn seed_shaped(
     let markers = shape.vocabulary.is_none();
     let per_post = shape.words.max(3);
     let path = config.database_path();
-    let db = crate::db::Db::open(&path, DbOptions::from_config(config))?;
+    let db = crate::db::Db::open(
+        &path,
+        DbOptions::from_config(config, crate::app::STORAGE_HOOKS),
+    )?;
     let hasher = crate::auth::password::Hasher::new(&config.auth).map_err(api)?;
     let hash = hasher.hash_blocking("Seed-Password-1").map_err(api)?;
     let started = std::time::Instant::now();

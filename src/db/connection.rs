@@ -53,7 +53,10 @@ pub(super) fn apply_pragmas(conn: &Connection, opts: &DbOptions) -> rusqlite::Re
     // values, so a cached statement with a bound `LIMIT` (or a value
     // `sqlite_stat4` could estimate) is not re-prepared on every bind.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-    crate::posts::search::rank::register(conn)
+    for hook in opts.hooks.on_connect {
+        hook(conn)?;
+    }
+    Ok(())
 }
 
 /// How large a statement or savepoint undo journal may grow in memory before

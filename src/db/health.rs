@@ -7,35 +7,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use rusqlite::ErrorCode;
 
-/// A failure of the storage under the database, not of the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageFault {
-    /// `SQLITE_FULL`: the disk (or the database's size cap) is full.
-    Full,
-    /// The file became read-only, or the disk answers I/O errors.
-    Unavailable,
-}
-
-impl StorageFault {
-    /// The contract's `code` for it.
-    pub fn code(self) -> &'static str {
-        match self {
-            StorageFault::Full => "storage_full",
-            StorageFault::Unavailable => "storage_unavailable",
-        }
-    }
-
-    pub fn message(self) -> &'static str {
-        match self {
-            StorageFault::Full => {
-                "The server's storage is full: nothing was changed. Retry later."
-            }
-            StorageFault::Unavailable => {
-                "The server's storage is unavailable (read-only or failing): nothing was changed. Retry later."
-            }
-        }
-    }
-}
+pub use crate::error::StorageFault;
 
 /// The storage fault `err` reports, if it is one.
 pub fn classify(err: &rusqlite::Error) -> Option<StorageFault> {

@@ -10,6 +10,7 @@
 pub mod backup;
 mod checkpointer;
 mod connection;
+mod error;
 pub mod health;
 pub mod lock;
 pub mod migrate;
@@ -59,6 +60,27 @@ pub enum DbError {
     Thread(std::io::Error),
 }
 
+/// Work a feature runs on a connection, handed to storage when the database
+/// is built so that storage never imports a feature.
+pub type Hook = fn(&Connection) -> rusqlite::Result<()>;
+
+/// What features add to every connection and every write batch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hooks {
+    /// Run on every connection as it opens (SQL functions).
+    pub on_connect: &'static [Hook],
+    /// Run inside every write batch's transaction, just before COMMIT.
+    pub before_commit: &'static [Hook],
+}
+
+impl Hooks {
+    /// None: for tests of storage alone.
+    pub const NONE: Hooks = Hooks {
+        on_connect: &[],
+        before_commit: &[],
+    };
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct DbOptions {
     pub synchronous: Synchronous,
@@ -66,11 +88,14 @@ pub struct DbOptions {
     pub read_pool_size: u32,
     /// Bytes of the file each read connection memory-maps (`mmap_size`).
     pub read_mmap_bytes: u64,
+    pub hooks: Hooks,
 }
 
 impl DbOptions {
-    pub fn from_config(config: &Config) -> Self {
+    /// The options `config` sets, with the features' `hooks`.
+    pub fn from_config(config: &Config, hooks: Hooks) -> Self {
         DbOptions {
+            hooks,
             synchronous: config.database.synchronous,
             busy_timeout: Duration::from_millis(config.database.busy_timeout_ms),
             read_pool_size: config.database.read_pool_size.max(1),
@@ -196,7 +221,8 @@ impl Db {
             }
             Synchronous::Full => (None, None),
         };
-        let writer = writer::Writer::start(conn, hook).map_err(DbError::Thread)?;
+        let writer =
+            writer::Writer::start(conn, hook, opts.hooks.before_commit).map_err(DbError::Thread)?;
         let readers = start_readers(&pool, opts.read_pool_size).map_err(DbError::Thread)?;
         Ok(Db {
             inner: Arc::new(Inner {

@@ -102,7 +102,7 @@ mod tests {
     fn small_tables_lose_their_statistics() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let opts = DbOptions::from_config(&Config::default());
+        let opts = DbOptions::from_config(&Config::default(), crate::db::Hooks::NONE);
         let conn = open_connection(&path, &opts).unwrap();
         conn.execute_batch(
             "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,

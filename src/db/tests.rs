@@ -48,12 +48,23 @@ fn read_connections_map_what_the_config_says() {
         Ok(c.query_row("PRAGMA mmap_size", [], |r| r.get(0))?)
     };
     let mut config = Config::default();
-    let db = Db::open(&dir.path().join("a.db"), DbOptions::from_config(&config)).unwrap();
+    let db = Db::open(
+        &dir.path().join("a.db"),
+        DbOptions::from_config(&config, crate::db::Hooks::NONE),
+    )
+    .unwrap();
     assert_eq!(db.read_blocking(mmap).unwrap(), 0);
     config.database.mmap_mib = 64;
-    let db = Db::open(&dir.path().join("b.db"), DbOptions::from_config(&config)).unwrap();
+    let db = Db::open(
+        &dir.path().join("b.db"),
+        DbOptions::from_config(&config, crate::db::Hooks::NONE),
+    )
+    .unwrap();
     assert_eq!(db.read_blocking(mmap).unwrap(), 64 << 20);
-    let writer = open_connection(&dir.path().join("b.db"), &DbOptions::from_config(&config));
+    let writer = open_connection(
+        &dir.path().join("b.db"),
+        &DbOptions::from_config(&config, crate::db::Hooks::NONE),
+    );
     assert_eq!(mmap(&writer.unwrap()).unwrap(), 0);
 }
 
@@ -89,7 +100,7 @@ fn open_normal() -> (tempfile::TempDir, std::path::PathBuf, DbOptions, Db) {
     let path = dir.path().join("n.db");
     let mut config = Config::default();
     config.database.synchronous = Synchronous::Normal;
-    let opts = DbOptions::from_config(&config);
+    let opts = DbOptions::from_config(&config, crate::db::Hooks::NONE);
     let db = Db::open(&path, opts).unwrap();
     (dir, path, opts, db)
 }
@@ -156,7 +167,11 @@ async fn full_checkpoints_on_the_writer() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::default();
     assert_eq!(config.database.synchronous, Synchronous::Full);
-    let db = Db::open(&dir.path().join("f.db"), DbOptions::from_config(&config)).unwrap();
+    let db = Db::open(
+        &dir.path().join("f.db"),
+        DbOptions::from_config(&config, crate::db::Hooks::NONE),
+    )
+    .unwrap();
     assert!(db.checkpoint_stats().is_none());
     let largest = write_pages(&db, 30, 100).await;
     assert!(largest < 8 << 20, "the WAL grew to {largest} bytes");
@@ -166,7 +181,11 @@ fn pool_of(size: u32) -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.database.read_pool_size = size;
-    let db = Db::open(&dir.path().join("t.db"), DbOptions::from_config(&config)).unwrap();
+    let db = Db::open(
+        &dir.path().join("t.db"),
+        DbOptions::from_config(&config, crate::db::Hooks::NONE),
+    )
+    .unwrap();
     (dir, db)
 }
 
@@ -266,7 +285,7 @@ async fn a_read_whose_caller_is_gone_does_not_run() {
 #[test]
 fn bound_values_do_not_reprepare_statements() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = DbOptions::from_config(&Config::default());
+    let opts = DbOptions::from_config(&Config::default(), crate::db::Hooks::NONE);
     let conn = open_connection(&dir.path().join("t.db"), &opts).unwrap();
     conn.execute_batch(
         "CREATE TABLE t (k INTEGER, v TEXT);

@@ -14,6 +14,18 @@ pub mod webhooks;
 use crate::ctx::Ctx;
 use crate::error::ApiResult;
 
+/// Every event type an event can have, for filters and subscriptions.
+pub const EVENT_TYPES: &[&str] = &[
+    "user.created",
+    "user.updated",
+    "user.deleted",
+    "post.created",
+    "post.updated",
+    "post.published",
+    "post.unpublished",
+    "post.deleted",
+];
+
 /// Deletes events and finished deliveries past `events.retention_days`.
 pub async fn purge_old(ctx: &Ctx) -> ApiResult<(usize, usize)> {
     let days = i64::from(ctx.config.events.retention_days.max(1));

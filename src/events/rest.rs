@@ -11,7 +11,7 @@ use crate::ctx::Ctx;
 use crate::error::ApiResult;
 use crate::http::body::JsonBody;
 use crate::http::etag::Created;
-use crate::http::list::Page;
+use crate::values::page::Page;
 
 #[derive(Deserialize)]
 struct CreateBody {

@@ -17,21 +17,11 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::hub::Hub;
 use super::repo::{self, EventRow};
+use super::EVENT_TYPES;
 use crate::auth::principal::{key_principal, user_from_token};
 use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
-
-pub const EVENT_TYPES: &[&str] = &[
-    "user.created",
-    "user.updated",
-    "user.deleted",
-    "post.created",
-    "post.updated",
-    "post.published",
-    "post.unpublished",
-    "post.deleted",
-];
 
 /// The credential a stream was opened with, re-checked while it runs.
 #[derive(Clone)]

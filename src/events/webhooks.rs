@@ -4,13 +4,13 @@
 use rand::RngCore;
 use serde_json::{json, Value};
 
-use super::sse::EVENT_TYPES;
 use super::webhook_repo::{self as repo, Delivery, Webhook};
+use super::EVENT_TYPES;
 use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
-use crate::http::list::Page;
 use crate::users::model::parse_id;
+use crate::values::page::Page;
 
 pub fn webhook_json(w: &Webhook) -> Value {
     json!({

@@ -1,6 +1,7 @@
 //! GraphQL over the same services as REST: schema, per-request DataLoaders,
 //! limits, and the `/graphql` route.
 
+pub mod cached;
 pub mod document;
 pub mod graphiql;
 pub mod introspection;

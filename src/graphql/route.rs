@@ -17,13 +17,13 @@ use rocket::request::{self, FromRequest};
 use rocket::response::{self, Responder, Response};
 use rocket::{post, routes, Request, Route, State};
 
+use super::cached::CachedResponse;
 use super::document::{self, Refusal, Shape};
 use super::introspection::Schemas;
 use super::response as answers;
 use super::schema::request_data;
+use crate::auth::guards::Caller;
 use crate::auth::service::ClientMeta;
-use crate::auth::Caller;
-use crate::cache::CachedResponse;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::body::JsonBody;
@@ -35,7 +35,7 @@ pub struct IpKey(String);
 impl<'r> FromRequest<'r> for IpKey {
     type Error = std::convert::Infallible;
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        Outcome::Success(IpKey(crate::auth::ratelimit::ip_key(req)))
+        Outcome::Success(IpKey(crate::http::admission::ip_key(req)))
     }
 }
 

@@ -15,9 +15,9 @@ use crate::auth::Principal;
 use crate::config::GraphqlConfig;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, AuthFailure};
-use crate::http::list::MAX_LIMIT;
 use crate::posts::service as posts;
 use crate::users::service as users;
+use crate::values::page::MAX_LIMIT;
 
 pub type FolioSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -80,7 +80,7 @@ pub fn gql_error(e: ApiError) -> async_graphql::Error {
     let code = e.code();
     // The marker GraphQL tooling (Apollo's convention) reads to tell a
     // refused request from a resolver that failed.
-    let classification = if e.status().code >= 500 {
+    let classification = if crate::http::error::status(&e).code >= 500 {
         "INTERNAL_SERVER_ERROR"
     } else {
         "BAD_USER_INPUT"

@@ -12,7 +12,8 @@ use rocket::Request;
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncReadExt;
 
-use crate::error::{stash, ApiError, FieldError};
+use super::error::stash;
+use crate::error::{ApiError, FieldError};
 
 /// The configured body limit, managed as Rocket state.
 #[derive(Debug, Clone, Copy)]

@@ -7,7 +7,8 @@
 use rocket::http::{Method, Status};
 use rocket::{catch, catchers, Catcher, Request};
 
-use crate::error::{take_stashed, ApiError};
+use super::error::take_stashed;
+use crate::error::ApiError;
 
 #[catch(default)]
 fn default_catcher(status: Status, req: &Request<'_>) -> ApiError {
@@ -20,7 +21,7 @@ fn default_catcher(status: Status, req: &Request<'_>) -> ApiError {
             return ApiError::MethodNotAllowed { allow };
         }
     }
-    ApiError::from_status(status)
+    super::error::from_status(status)
 }
 
 pub fn all() -> Vec<Catcher> {

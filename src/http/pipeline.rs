@@ -2,11 +2,11 @@
 //! place.
 //!
 //! On the way in: the correlation id and arrival time
-//! ([`telemetry::begin`]), the rate limit ([`ratelimit::admit`], which may
+//! ([`request_log::begin`]), the rate limit ([`admission::admit`], which may
 //! answer `429`), then the check that a credential sent is valid
-//! ([`ratelimit::check_credentials`], which may answer `401`). On the way
+//! ([`admission::check_credentials`], which may answer `401`). On the way
 //! out: the correlation id header, the request line and the metrics
-//! ([`telemetry::finish`]), the `RateLimit` fields ([`ratelimit::annotate`]),
+//! ([`request_log::finish`]), the `RateLimit` fields ([`admission::annotate`]),
 //! and the security, cache and CORS headers ([`headers::secure`]).
 //!
 //! One fairing rather than four: Rocket boxes each fairing's future and
@@ -15,11 +15,9 @@
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::{Data, Request, Response};
 
-use crate::auth::ratelimit;
+use super::area::Area;
+use super::{admission, headers, request_log};
 use crate::ctx::Ctx;
-use crate::http::area::Area;
-use crate::http::headers;
-use crate::telemetry;
 
 pub struct Pipeline;
 
@@ -33,19 +31,19 @@ impl Fairing for Pipeline {
     }
 
     async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
-        telemetry::begin(req);
+        request_log::begin(req);
         // Classified before a rejection rewrites the request.
         Area::of(req);
         if let Some(ctx) = req.rocket().state::<Ctx>() {
-            ratelimit::admit(ctx, req).await;
+            admission::admit(ctx, req).await;
         }
-        ratelimit::check_credentials(req).await;
+        admission::check_credentials(req).await;
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         let ctx = req.rocket().state::<Ctx>();
-        telemetry::finish(ctx, req, res);
-        ratelimit::annotate(req, res);
+        request_log::finish(ctx, req, res);
+        admission::annotate(req, res);
         headers::secure(ctx, req, res);
     }
 }

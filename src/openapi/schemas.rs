@@ -3,7 +3,7 @@
 use rocket::serde::json::{json, Value};
 
 use super::reference;
-use crate::events::sse::EVENT_TYPES;
+use crate::events::EVENT_TYPES;
 
 /// The fields every answer of a schema carries, so that schemathesis's
 /// response check catches a field gone missing.

@@ -1,5 +1,6 @@
 //! Posts: model, SQL, rules, routes and full-text search.
 
+pub mod cached;
 pub mod cursor;
 pub mod model;
 pub mod repo;

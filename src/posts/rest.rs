@@ -5,7 +5,8 @@ use rocket::{delete, get, patch, post, routes, Route, State};
 use serde::Deserialize;
 
 use super::service::{self, CreatePost, ListParams, UpdatePost};
-use crate::auth::{Caller, Principal};
+use crate::auth::guards::Caller;
+use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::error::ApiResult;
 use crate::http::body::JsonBody;

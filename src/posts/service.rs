@@ -6,17 +6,17 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use super::cached::{CachedPost, FeedEntry};
 use super::cursor;
 use super::model::{self, Post, PostSort, PublishedFilter};
 use super::repo::{self, After, ListFilter, NewPost};
 use crate::auth::Principal;
-use crate::cache::{CachedPost, FeedEntry};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use crate::events::outbox;
-use crate::http::etag::{etag_of, Preconditions};
-use crate::http::list::{parse_limit, Page};
 use crate::users::model::parse_id;
+use crate::values::page::{parse_limit, Page};
+use crate::values::version::{etag_of, Preconditions};
 
 /// May `viewer` see this post?
 pub fn can_see(viewer: Option<&Principal>, post: &Post) -> bool {

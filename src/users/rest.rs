@@ -6,7 +6,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::service::{self, CreateUser, ListParams, UpdateUser};
-use crate::auth::{Caller, Principal};
+use crate::auth::guards::Caller;
+use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::error::ApiResult;
 use crate::http::body::JsonBody;

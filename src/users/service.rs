@@ -10,8 +10,8 @@ use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use crate::events::outbox;
-use crate::http::etag::etag_of;
-use crate::http::list::Page;
+use crate::values::page::Page;
+use crate::values::version::etag_of;
 
 /// Inserts a user and records `user.created`, inside a write job.
 pub fn insert_user(
@@ -247,7 +247,7 @@ pub async fn update(
             let before = repo::by_id(c, &target_id)?.ok_or_else(|| ApiError::not_found("User"))?;
             if let Some(tag) = &if_match {
                 let (_, current) = body_and_etag(Some(&viewer), &before);
-                crate::http::etag::Preconditions {
+                crate::values::version::Preconditions {
                     if_none_match: None,
                     if_match: Some(tag.clone()),
                 }

@@ -5,7 +5,7 @@ use folio::db::{open_connection, Db, DbOptions};
 use folio::Config;
 
 fn opts() -> DbOptions {
-    DbOptions::from_config(&Config::default())
+    DbOptions::from_config(&Config::default(), folio::app::STORAGE_HOOKS)
 }
 
 fn mig(version: u32, name: &str, sql: &str) -> Migration {

@@ -37,7 +37,7 @@ fn past_the_limit_the_writer_finishes_though_the_thread_copied_nothing() {
     let path = dir.path().join("c.db");
     let mut config = crate::config::Config::default();
     config.database.synchronous = crate::config::Synchronous::Normal;
-    let opts = crate::db::DbOptions::from_config(&config);
+    let opts = crate::db::DbOptions::from_config(&config, crate::db::Hooks::NONE);
     let conn = crate::db::open_connection(&path, &opts).unwrap();
     let shared = Arc::new(Shared::default());
     let hook = Hook::new(shared.clone(), Duration::from_secs(5));

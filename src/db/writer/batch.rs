@@ -14,7 +14,11 @@ use crate::error::ApiError;
 /// rows changed by triggers, and by jobs that were rolled back: a false
 /// "changed" only costs a needless wake-up).
 pub(super) fn run_batch(conn: &Connection, jobs: Vec<Job>, state: State<'_>) -> bool {
-    let State { stats, health } = state;
+    let State {
+        stats,
+        health,
+        before_commit,
+    } = state;
     let started = Instant::now();
     let before = conn.total_changes();
     let count = jobs.len() as u64;
@@ -51,11 +55,13 @@ pub(super) fn run_batch(conn: &Connection, jobs: Vec<Job>, state: State<'_>) -> 
                 }));
         }
     }
-    // Search index changes queued by this batch's jobs go in now, in one
-    // statement (see `apply_index_changes`), inside the same transaction.
+    // The features' last work (the search index flush) runs inside the
+    // same transaction, once per batch.
     let commit = match aborted {
         Some(err) => Err(err),
-        None => crate::posts::search::index::apply_index_changes(conn)
+        None => before_commit
+            .iter()
+            .try_for_each(|hook| hook(conn))
             .and_then(|()| conn.execute_batch("COMMIT"))
             .map_err(|e| {
                 let _ = conn.execute_batch("ROLLBACK");

@@ -95,6 +95,7 @@ impl Writer {
     pub fn start(
         conn: Connection,
         hook: Option<super::checkpointer::Hook>,
+        before_commit: &'static [super::Hook],
     ) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel();
         let stats = Arc::new(WriterStats::default());
@@ -111,6 +112,7 @@ impl Writer {
                 let state = State {
                     stats: &thread_stats,
                     health: &thread_health,
+                    before_commit,
                 };
                 run(conn, rx, state, &commit_tx, hook.as_ref());
             })?;
@@ -220,6 +222,8 @@ impl Writer {
 struct State<'a> {
     stats: &'a WriterStats,
     health: &'a StorageHealth,
+    /// The features' work before each COMMIT ([`super::Hooks`]).
+    before_commit: &'static [super::Hook],
 }
 
 fn run(

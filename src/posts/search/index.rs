@@ -2,6 +2,15 @@
 
 use rusqlite::Connection;
 
+use crate::db::Hooks;
+
+/// What search needs of storage: its ranking functions on every connection,
+/// and the index flush inside every write batch.
+pub const STORAGE_HOOKS: Hooks = Hooks {
+    on_connect: &[super::rank::register],
+    before_commit: &[apply_index_changes],
+};
+
 /// Applies the search index changes the posts triggers queued in
 /// `posts_fts_pending` (migration 0009), in order, in one statement, so FTS5
 /// writes one index segment for them all. The writer runs it before every

@@ -147,7 +147,7 @@ mod tests {
         config.database.read_pool_size = pool;
         let db = Db::open(
             &dir.path().join("t.db"),
-            crate::db::DbOptions::from_config(&config),
+            crate::db::DbOptions::from_config(&config, super::super::index::STORAGE_HOOKS),
         )
         .unwrap();
         (dir, db)
@@ -165,7 +165,7 @@ mod tests {
             .await
             .err()
             .unwrap();
-        assert_eq!(err.status().code, 400);
+        assert_eq!(err.code(), "validation_failed");
         let details = err.details().unwrap();
         assert_eq!(details[0].field, "q");
         assert!(details[0].message.contains("took longer than 0 ms"));

@@ -41,7 +41,7 @@ use tokenize::Mode;
 
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::http::list::Page;
+use crate::values::page::Page;
 
 /// Escapes HTML, then turns the match markers into `<mark>` tags.
 pub fn render_snippet(raw: &str) -> String {

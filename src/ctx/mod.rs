@@ -3,6 +3,8 @@
 //! managed as Rocket state. REST, GraphQL and the CLI all hand it to the same
 //! service functions.
 
+pub mod caches;
+
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
@@ -13,10 +15,10 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::password::Hasher;
 use crate::auth::ratelimit::RateLimits;
 use crate::auth::setup::SetupSlot;
-use crate::cache::Caches;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiResult;
+use caches::Caches;
 
 #[derive(Clone)]
 pub struct Ctx(Arc<Inner>);
@@ -33,7 +35,7 @@ pub struct Inner {
     pub hub: Arc<crate::events::hub::Hub>,
     pub webhooks: Arc<crate::events::dispatcher::Dispatch>,
     pub started: Instant,
-    pub requests: crate::telemetry::RequestCounter,
+    pub requests: crate::http::request_log::RequestCounter,
     pub metrics: crate::metrics::Metrics,
     /// How many parts a large search is ranked in at once
     /// (`database.search_parallelism`; by default twice the cores, at most

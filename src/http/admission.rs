@@ -8,10 +8,11 @@ use rocket::http::{Header, Method};
 use rocket::request::{self, FromRequest};
 use rocket::{get, Request, Response};
 
-use super::Decision;
+use super::area::Area;
+use super::error::{stash, take_stashed};
+use crate::auth::ratelimit::Decision;
 use crate::ctx::Ctx;
-use crate::error::{stash, take_stashed, ApiError};
-use crate::http::area::Area;
+use crate::error::ApiError;
 
 pub const REJECT_PATH: &str = "/__folio/rate-limited";
 
@@ -63,7 +64,7 @@ pub(super) fn key_of_ip(ip: Option<IpAddr>) -> String {
 }
 
 /// Counts `req` against its policy before any route runs, and answers it
-/// with `429` when the policy refuses it (step of [`crate::http::pipeline`]).
+/// with `429` when the policy refuses it (step of [`super::pipeline`]).
 pub async fn admit(ctx: &Ctx, req: &mut Request<'_>) {
     let area = Area::of(req);
     if !ctx.limits.enabled || req.method() == Method::Options || !area.limited {
@@ -72,7 +73,7 @@ pub async fn admit(ctx: &Ctx, req: &mut Request<'_>) {
     let decision = if area.auth_policy {
         ctx.limits.auth.check(&ip_key(req))
     } else {
-        let key = match crate::auth::principal::resolve(req).await {
+        let key = match crate::auth::guards::resolve(req).await {
             Ok(Some(p)) => p.rate_key(),
             _ => ip_key(req),
         };
@@ -113,14 +114,14 @@ pub fn reject(req: &mut Request<'_>, err: ApiError) {
 /// caller). Runs after [`admit`], so requests with bad credentials still
 /// count against the limits.
 pub async fn check_credentials(req: &mut Request<'_>) {
-    if !crate::http::headers::sent_credentials(req) {
+    if !super::headers::sent_credentials(req) {
         return;
     }
     let area = Area::of(req);
     if req.method() == Method::Options || !area.limited || area.token_exchange {
         return;
     }
-    if let Err(failure) = crate::auth::principal::resolve(req).await {
+    if let Err(failure) = crate::auth::guards::resolve(req).await {
         reject(req, ApiError::Unauthorized(failure));
     }
 }
@@ -147,4 +148,19 @@ impl<'r> FromRequest<'r> for Rejection {
 #[get("/__folio/rate-limited")]
 pub fn rejected(r: Rejection) -> ApiError {
     r.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_of_ip;
+
+    #[test]
+    fn ip_keys() {
+        let v4 = |s: &str| key_of_ip(Some(s.parse().unwrap()));
+        assert_eq!(v4("203.0.113.7"), "ip:203.0.113.7");
+        assert_eq!(v4("0.0.0.0"), "ip:0.0.0.0");
+        assert_eq!(v4("255.255.255.255"), "ip:255.255.255.255");
+        assert_eq!(v4("2001:db8::1"), "ip:2001:db8::1");
+        assert_eq!(key_of_ip(None), "ip:local");
+    }
 }
