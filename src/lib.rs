@@ -19,7 +19,6 @@ pub mod fdlimit;
 pub mod graphql;
 pub mod health;
 pub mod http;
-pub mod logwriter;
 pub mod metrics;
 pub mod openapi;
 pub mod posts;

@@ -9,7 +9,6 @@ use rocket::http::Header;
 use rocket::{Request, Response};
 
 use crate::ctx::Ctx;
-use crate::telemetry::json::{close_line, open_line, push_f64, push_json_str};
 
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
@@ -55,52 +54,6 @@ fn route_label<'r>(req: &'r Request<'_>) -> Cow<'r, str> {
     }
 }
 
-/// One request, as logged.
-struct RequestLine<'a> {
-    method: &'a str,
-    path: &'a str,
-    route: &'a str,
-    status: u16,
-    duration_ms: f64,
-    correlation_id: &'a str,
-}
-
-impl RequestLine<'_> {
-    /// The line as an event: what the `pretty` format and the tests see.
-    fn log(&self) {
-        tracing::info!(
-            target: "folio::request",
-            method = self.method,
-            path = self.path,
-            route = self.route,
-            status = self.status,
-            duration_ms = self.duration_ms,
-            correlation_id = self.correlation_id,
-            "request"
-        );
-    }
-
-    /// The line as [`JsonLine`] writes [`Self::log`]'s event.
-    fn json(&self) -> String {
-        // Only a `fmt::Write` into a `String` could fail, and it does not.
-        let mut line = open_line("INFO").unwrap_or_default();
-        line.push_str(",\"message\":\"request\",\"method\":");
-        push_json_str(&mut line, self.method);
-        line.push_str(",\"path\":");
-        push_json_str(&mut line, self.path);
-        line.push_str(",\"route\":");
-        push_json_str(&mut line, self.route);
-        line.push_str(",\"status\":");
-        line.push_str(itoa::Buffer::new().format(self.status));
-        line.push_str(",\"duration_ms\":");
-        let _ = push_f64(&mut line, self.duration_ms);
-        line.push_str(",\"correlation_id\":");
-        push_json_str(&mut line, self.correlation_id);
-        close_line(&mut line, "folio::request");
-        line
-    }
-}
-
 /// Notes the request's arrival and its correlation id (first step of
 /// [`super::pipeline`]).
 pub fn begin(req: &Request<'_>) {
@@ -120,18 +73,16 @@ pub fn finish<'r>(ctx: Option<&Ctx>, req: &'r Request<'_>, res: &mut Response<'r
     let duration_ms = meta.started.elapsed().as_secs_f64() * 1000.0;
     // What the client asked for, also when a rate limit rewrote it.
     let (method, path) = super::admission::sent_target(req);
-    let line = RequestLine {
-        method: method.as_str(),
+    tracing::info!(
+        target: "folio::request",
+        method = method.as_str(),
         path,
-        route: &route,
+        route = &*route,
         status,
-        duration_ms: (duration_ms * 1000.0).round() / 1000.0,
-        correlation_id: &meta.correlation_id,
-    };
-    match crate::telemetry::request_sink() {
-        Some(sink) => sink.push(line.json().as_bytes()),
-        None => line.log(),
-    }
+        duration_ms = (duration_ms * 1000.0).round() / 1000.0,
+        correlation_id = meta.correlation_id.as_str(),
+        "request"
+    );
     if let Some(ctx) = ctx {
         ctx.requests.record();
         ctx.metrics
@@ -221,37 +172,7 @@ impl RequestCounter {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_sane_correlation_id, RequestCounter, RequestLine};
-    use crate::telemetry::json::capture::Captured;
-    use crate::telemetry::json::JsonLine;
-
-    /// The request line written directly is the line `JsonLine` writes for
-    /// its event, to the byte (the timestamps aside).
-    #[test]
-    fn direct_request_line_matches_the_event() {
-        let line = RequestLine {
-            method: "GET",
-            path: "/api/posts/a\"b\\c\u{1}é",
-            route: "/api/posts/<key>",
-            status: 404,
-            duration_ms: 12.05,
-            correlation_id: "c-1",
-        };
-        let out = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(out.clone())
-            .event_format(JsonLine)
-            .finish();
-        tracing::subscriber::with_default(subscriber, || line.log());
-        let via_event = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-        let direct = line.json();
-        let after_timestamp = |l: &str| l[l.find("\",\"level\"").unwrap()..].to_string();
-        assert_eq!(after_timestamp(&direct), after_timestamp(&via_event));
-        assert!(direct.ends_with("}\n") && !direct[..direct.len() - 1].contains('\n'));
-        let v: serde_json::Value = serde_json::from_str(&direct).unwrap();
-        assert_eq!(v["duration_ms"], 12.05);
-        assert_eq!(v["path"], "/api/posts/a\"b\\c\u{1}é");
-    }
+    use super::{is_sane_correlation_id, RequestCounter};
 
     #[test]
     fn request_counts_per_minute() {
