@@ -10,6 +10,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::net::Cidr;
+
 mod env;
 pub use env::ignored as ignored_env;
 
@@ -332,7 +334,7 @@ pub struct ServerConfig {
     /// Worker threads for the async runtime; 0 means one per core.
     pub workers: usize,
     /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: Vec<Cidr>,
     /// Send `Strict-Transport-Security` (enable behind an HTTPS proxy).
     pub hsts: bool,
     /// Seconds a client gets to send a request's headers, counted from the
@@ -536,13 +538,6 @@ impl Config {
         .is_err()
         {
             problems.push("  - key `auth.argon2_*`: not valid argon2 parameters".to_string());
-        }
-        for proxy in &self.server.trusted_proxies {
-            if crate::auth::client_ip::Cidr::parse(proxy).is_none() {
-                problems.push(format!(
-                    "  - key `server.trusted_proxies`: `{proxy}` is not an IP address or CIDR"
-                ));
-            }
         }
         let rl = &self.rate_limit;
         if rl.default_requests == 0

@@ -20,6 +20,7 @@ pub mod graphql;
 pub mod health;
 pub mod http;
 pub mod metrics;
+pub mod net;
 pub mod openapi;
 pub mod posts;
 pub mod telemetry;

@@ -167,3 +167,34 @@ fn bad_values_are_refused() {
         Ok(())
     });
 }
+
+#[test]
+fn trusted_proxies_are_parsed_at_load() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "config.toml",
+            "[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\"]\n",
+        )?;
+        let c = Config::load(&Source::Default).map_err(|e| e.to_string())?;
+        let [net, one] = c.server.trusted_proxies.as_slice() else {
+            panic!("{:?}", c.server.trusted_proxies);
+        };
+        assert!(net.contains("10.9.8.7".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        assert!(c.to_masked_toml().contains("\"10.0.0.0/8\""));
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "config.toml",
+            "[server]\ntrusted_proxies = [\"10.0.0.1\", \"10.0.0.0/40\"]\n",
+        )?;
+        let err = Config::load(&Source::Default).unwrap_err().to_string();
+        assert!(err.contains("server.trusted_proxies"), "{err}");
+        assert!(
+            err.contains("`10.0.0.0/40` is not an IP address or CIDR"),
+            "{err}"
+        );
+        Ok(())
+    });
+}
