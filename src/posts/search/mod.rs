@@ -17,13 +17,18 @@
 //! Every read of a search goes through [`super::limits`]: searches together
 //! hold at most `database.search_reads` connections, and a read running past
 //! `database.search_timeout_ms` is stopped and the search answered `400`.
+//!
+//! This file runs a search; `expand.rs` expands its prefixes and
+//! `response.rs` writes the REST body.
 
+mod expand;
 pub mod index;
 pub mod limits;
 pub mod postings;
 pub mod query;
 pub mod rank;
 pub mod repo;
+mod response;
 pub mod stats;
 pub mod tokenize;
 pub mod topk;
@@ -31,35 +36,15 @@ pub mod topk;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rusqlite::Connection;
-use serde::Serialize;
-use serde_json::{json, Value};
-
-use query::{Expansion, QueryError};
-use repo::{MARK_CLOSE, MARK_OPEN, SEARCH_CAP};
-use tokenize::Mode;
+use expand::{expansion, too_broad};
+use query::QueryError;
+use repo::SEARCH_CAP;
 
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::values::page::Page;
 
-/// Escapes HTML, then turns the match markers into `<mark>` tags.
-pub fn render_snippet(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len() + 16);
-    for c in raw.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            MARK_OPEN => out.push_str("<mark>"),
-            MARK_CLOSE => out.push_str("</mark>"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use expand::{EXPANSION_BUDGET, MAX_EXPANSION, MAX_NATIVE_PREFIXES};
+pub use response::{render_snippet, rounded, search};
 
 /// Ranked hits of one page, and how many matched (capped).
 pub struct Outcome {
@@ -76,69 +61,6 @@ impl Outcome {
         self.count <= SEARCH_CAP
     }
 }
-
-/// `GET /api/search`: one page of ranked results, as the response body.
-pub async fn search(
-    ctx: &Ctx,
-    q: Option<&str>,
-    page: Option<&str>,
-    limit: Option<&str>,
-) -> ApiResult<String> {
-    let page = Page::parse(page, limit)?;
-    let q = q.ok_or_else(|| ApiError::validation("q", "is required"))?;
-    let outcome = run(ctx, q, page.limit, page.offset()).await?;
-    let mut pagination = page.json(outcome.total());
-    pagination["exact"] = json!(outcome.exact());
-    let body = Body {
-        pagination,
-        results: outcome
-            .hits
-            .iter()
-            .map(|h| Hit {
-                post: &h.post,
-                rank: rounded(h.rank),
-                snippet: render_snippet(&h.snippet),
-            })
-            .collect(),
-    };
-    serde_json::to_string(&body).map_err(ApiError::internal)
-}
-
-/// The body of `GET /api/search`, written straight out (keys in the sorted
-/// order a `serde_json::Value` gives them, so the bytes are the same).
-#[derive(Serialize)]
-struct Body<'a> {
-    pagination: Value,
-    results: Vec<Hit<'a>>,
-}
-
-#[derive(Serialize)]
-struct Hit<'a> {
-    post: &'a crate::posts::model::Post,
-    rank: f64,
-    snippet: String,
-}
-
-pub fn rounded(rank: f64) -> f64 {
-    (rank * 1000.0).round() / 1000.0
-}
-
-/// Most indexed tokens a prefix is expanded into; a prefix matching more
-/// (`a*` on a large vocabulary) stays an FTS5 prefix query.
-pub const MAX_EXPANSION: usize = 32;
-
-/// Most tokens all of a query's prefixes together are expanded into: every
-/// token is one more posting list read and one more phrase ranked in every
-/// match. With at most [`query::MAX_TERMS`] other phrases, the ranking
-/// function's argument list (one per phrase) stays far below SQLite's limit
-/// of 1,000.
-pub const EXPANSION_BUDGET: usize = 128;
-
-/// Most prefixes of one query that stay FTS5 prefix queries (too many
-/// tokens, or past [`EXPANSION_BUDGET`]); each merges every matching posting
-/// list in full, in every statement of the search. A query with more is
-/// answered `400`.
-pub const MAX_NATIVE_PREFIXES: usize = 2;
 
 /// From this many ranked matches on, a search ranks them in parts
 /// (`Ctx::search_parts`), on as many pooled connections at once: a
@@ -253,18 +175,6 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
     Ok(Outcome { hits, count })
 }
 
-/// The answer to a query whose prefixes stand for too many words.
-fn too_broad() -> ApiError {
-    ApiError::validation(
-        "q",
-        format!(
-            "is too broad: at most {MAX_NATIVE_PREFIXES} prefixes may each match more than \
-             {MAX_EXPANSION} indexed words, or all together more than {EXPANSION_BUDGET}; \
-             make prefixes longer"
-        ),
-    )
-}
-
 /// A search's database error as the answer to the query.
 fn searched<T>(result: ApiResult<T>) -> ApiResult<T> {
     match result {
@@ -274,142 +184,5 @@ fn searched<T>(result: ApiResult<T>) -> ApiResult<T> {
             Err(ApiError::validation("q", "could not be searched"))
         }
         other => other,
-    }
-}
-
-/// The indexed tokens a prefix term matches, through the `terms` cache;
-/// `None` keeps it an FTS5 prefix query: when it matches more than
-/// [`MAX_EXPANSION`] tokens, is several tokens (`e-mai*`), or a token would
-/// not survive being searched as a word (stemming it again changes it).
-fn expansion(ctx: &Ctx, conn: &Connection, prefix: &str) -> ApiResult<Option<Arc<Expansion>>> {
-    let key = prefix.to_string();
-    let ticket = match ctx.caches.terms.get(&key) {
-        Ok(found) => return Ok(found),
-        Err(ticket) => ticket,
-    };
-    let found = load_expansion(conn, prefix)?.map(Arc::from);
-    ctx.caches.terms.insert(ticket, key, found.clone());
-    Ok(found)
-}
-
-fn load_expansion(conn: &Connection, prefix: &str) -> ApiResult<Option<Vec<(String, i64)>>> {
-    let tokens = tokenize::tokens(conn, prefix, Mode::Prefix)?;
-    let [token] = tokens.as_slice() else {
-        return Ok(None);
-    };
-    let found = repo::tokens_with_prefix(conn, token, MAX_EXPANSION + 1)?;
-    if found.len() > MAX_EXPANSION {
-        return Ok(None);
-    }
-    for (term, _) in &found {
-        if tokenize::tokens(conn, term, Mode::Query)? != [term.as_str()] {
-            return Ok(None);
-        }
-    }
-    Ok(Some(found))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn db(contents: &[&str]) -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::db::migrate::run(&mut conn, &crate::db::migrate::embedded().unwrap()).unwrap();
-        conn.execute(
-            "INSERT INTO users (id, username, email, password_hash) VALUES ('u', 'u', 'u@x', 'x')",
-            [],
-        )
-        .unwrap();
-        for (i, content) in contents.iter().enumerate() {
-            conn.execute(
-                "INSERT INTO posts (id, author_id, title, slug, content, published)
-                 VALUES (?1, 'u', 'post', ?1, ?2, 1)",
-                rusqlite::params![format!("p{i}"), content],
-            )
-            .unwrap();
-        }
-        index::apply_index_changes(&conn).unwrap();
-        conn
-    }
-
-    fn rowids(conn: &Connection, expr: &str) -> Vec<i64> {
-        conn.prepare("SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1 ORDER BY rowid")
-            .unwrap()
-            .query_map([expr], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    }
-
-    #[test]
-    fn expanded_prefixes_match_what_fts5_prefixes_match() {
-        let many: Vec<String> = (0..40)
-            .map(|i| format!("zz{}", char::from(b'a' + i % 26)).repeat(1 + usize::from(i / 26)))
-            .collect();
-        let many = many.join(" ");
-        let conn = db(&[
-            "Running runners run; the runner ran",
-            "Rust rusty rustacean trust",
-            "Crème brûlée and crêpes",
-            "e-mail me, email you",
-            &many,
-            "généralement deliveries delivery",
-            "nothing to see",
-        ]);
-        let queries = [
-            "run*",
-            "Running*",
-            "runn*",
-            "rust*",
-            "ru*",
-            "r*",
-            "crem*",
-            "CRÈ*",
-            "e-mai*",
-            "emai*",
-            "zz*",
-            "zza*",
-            "gén*",
-            "deliv*",
-            "rust* -trust*",
-            "rust* OR crem*",
-            "-ru* see",
-            "qqq*",
-            "see qqq*",
-            "see OR qqq*",
-            "see -qqq*",
-        ];
-        for q in queries {
-            let parsed = query::parse_terms(q).unwrap();
-            let native = parsed.render(|_| None).unwrap();
-            let expansions: HashMap<String, Option<Vec<(String, i64)>>> = parsed
-                .prefixes()
-                .into_iter()
-                .map(|p| (p.to_string(), load_expansion(&conn, p).unwrap()))
-                .collect();
-            let expanded = parsed.render(|p| expansions.get(p).and_then(|e| e.as_deref()));
-            let want = rowids(&conn, &native.expr);
-            let got = expanded.map_or_else(Vec::new, |q| rowids(&conn, &q.expr));
-            assert_eq!(got, want, "{q}: {expansions:?}");
-        }
-        // What was and was not expanded, and the counts that come along.
-        assert_eq!(
-            load_expansion(&conn, "Running").unwrap(),
-            Some(vec![("run".to_string(), 1), ("runner".to_string(), 1)])
-        );
-        assert_eq!(load_expansion(&conn, "qqq").unwrap(), Some(vec![]));
-        assert_eq!(load_expansion(&conn, "zz").unwrap(), None, "over the limit");
-        assert_eq!(load_expansion(&conn, "e-mai").unwrap(), None, "two tokens");
-        assert!(load_expansion(&conn, "zza").unwrap().is_some());
-    }
-
-    #[test]
-    fn snippets_are_escaped_except_marks() {
-        let raw = format!("a <b> & {MARK_OPEN}term{MARK_CLOSE} \"q\"");
-        assert_eq!(
-            render_snippet(&raw),
-            "a &lt;b&gt; &amp; <mark>term</mark> &quot;q&quot;"
-        );
     }
 }
