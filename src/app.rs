@@ -204,7 +204,7 @@ fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
                             // A process that wrote posts without Folio's
                             // writer (the sqlite3 shell) left its search
                             // index changes queued: an empty batch applies them.
-                            if let Err(e) = ctx.db.write(|_| Ok(())).await {
+                            if let Err(e) = ctx.db.write(|_| Ok::<_, ApiError>(())).await {
                                 tracing::warn!(error = %e, "applying queued search index changes failed");
                             }
                             tracing::debug!("another process wrote to the database: caches flushed");

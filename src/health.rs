@@ -15,8 +15,8 @@ fn health() -> Value {
 #[get("/ready")]
 async fn ready(ctx: &State<Ctx>) -> ApiResult<Value> {
     match ctx.db.ready().await {
-        Ok(()) => Ok(json!({"status": "ready"})),
-        Err(ApiError::NotReady(m)) => Err(ApiError::NotReady(m)),
+        Ok(Ok(())) => Ok(json!({"status": "ready"})),
+        Ok(Err(reason)) => Err(ApiError::NotReady(reason)),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::NotReady("database is not answering".into()))

@@ -319,7 +319,7 @@ pub async fn render(ctx: &Ctx) -> String {
     }
     let outcomes = ctx
         .db
-        .read(|c| {
+        .read(|c| -> ApiResult<_> {
             Ok((
                 crate::events::repo::pending_count(c)?,
                 crate::events::webhook_repo::outcome_counts(c)?,

@@ -46,6 +46,10 @@ fn io(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e.to_string())
 }
 
+fn store_io(e: impl std::fmt::Display) -> crate::db::StoreError {
+    crate::db::StoreError::other(e.to_string())
+}
+
 /// Writes `users.jsonl` and `posts.jsonl` into `out`; returns the counts.
 pub async fn export(db: &Db, out: &Path, with_secrets: bool) -> ApiResult<(u64, u64)> {
     crate::db::create_private_dir(out).map_err(io)?;
@@ -53,7 +57,7 @@ pub async fn export(db: &Db, out: &Path, with_secrets: bool) -> ApiResult<(u64, 
     db.read(move |c| {
         let mut users = BufWriter::new(std::fs::File::create(out.join("users.jsonl")).map_err(io)?);
         let mut n_users = 0;
-        crate::users::repo::export_all(c, |u, hash| {
+        c.users().export_all(&mut |u, hash| {
             let line = UserLine {
                 id: u.id,
                 username: u.username,
@@ -64,8 +68,8 @@ pub async fn export(db: &Db, out: &Path, with_secrets: bool) -> ApiResult<(u64, 
                 updated_at: u.updated_at,
                 password_hash: with_secrets.then_some(hash),
             };
-            serde_json::to_writer(&mut users, &line).map_err(io)?;
-            users.write_all(b"\n").map_err(io)?;
+            serde_json::to_writer(&mut users, &line).map_err(store_io)?;
+            users.write_all(b"\n").map_err(store_io)?;
             n_users += 1;
             Ok(())
         })?;
@@ -145,7 +149,7 @@ pub async fn import(
                 created_at: u.created_at.clone(),
                 updated_at: u.updated_at.clone(),
             };
-            crate::users::repo::import(c, &user, &hash)?;
+            c.users().import(&user, &hash)?;
         }
         for p in &posts {
             let post = Post {

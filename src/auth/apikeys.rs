@@ -137,7 +137,7 @@ pub async fn list(ctx: &Ctx, who: &Principal) -> ApiResult<Vec<ApiKeyRow>> {
     if !who.is_admin() {
         return Err(ApiError::forbidden());
     }
-    ctx.db.read(repo::active_api_keys).await
+    ctx.db.read(|c| repo::active_api_keys(c)).await
 }
 
 pub async fn revoke(ctx: &Ctx, who: &Principal, id: &str) -> ApiResult<()> {

@@ -97,10 +97,7 @@ pub async fn auth_state(ctx: &Ctx, user_id: &str) -> Result<Option<AuthState>, A
         Err(ticket) => ticket,
     };
     let id = user_id.to_string();
-    let user = ctx
-        .db
-        .read(move |c| crate::users::repo::by_id(c, &id))
-        .await?;
+    let user = ctx.db.read(move |c| c.users().by_id(&id)).await?;
     Ok(user.map(|u| {
         let state = AuthState {
             token_version: u.token_version,

@@ -52,7 +52,12 @@ pub fn admin_create(
 /// `folio admin list`.
 pub fn admin_list(config: &Config) -> Result<(), CliError> {
     let admins = offline(config, |ctx| {
-        Box::pin(async move { ctx.db.read(crate::users::repo::admins).await.map_err(api) })
+        Box::pin(async move {
+            ctx.db
+                .read(|c| c.users().admins())
+                .await
+                .map_err(|e| api(e.into()))
+        })
     })?;
     if admins.is_empty() {
         println!("no admins yet (create one with `folio admin create`)");
@@ -86,9 +91,9 @@ pub fn admin_reset_password(config: &Config, user: &str, password: String) -> Re
             let key = user.clone();
             let found = ctx
                 .db
-                .read(move |c| crate::users::repo::find(c, &key))
+                .read(move |c| c.users().find(&key))
                 .await
-                .map_err(api)?
+                .map_err(|e| api(e.into()))?
                 .ok_or_else(|| CliError::msg(format!("no user {user}")))?;
             crate::auth::service::reset_password(ctx, &found.id, password)
                 .await

@@ -104,16 +104,13 @@ pub fn seed_shaped(
             for _ in 0..users {
                 let id = crate::users::model::new_id();
                 let tag = &id[id.len() - 12..];
-                crate::users::repo::insert_seed(
-                    c,
-                    &crate::users::repo::NewUser {
-                        id: &id,
-                        username: &format!("seed_{tag}"),
-                        email: &format!("seed_{tag}@example.com"),
-                        password_hash: &hash,
-                        role: crate::users::model::Role::User,
-                    },
-                )?;
+                c.users().insert_seed(&crate::users::repo::NewUser {
+                    id: &id,
+                    username: &format!("seed_{tag}"),
+                    email: &format!("seed_{tag}@example.com"),
+                    password_hash: &hash,
+                    role: crate::users::model::Role::User,
+                })?;
                 ids.push(id);
             }
             Ok(ids)

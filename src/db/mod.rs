@@ -15,6 +15,7 @@ pub mod health;
 pub mod lock;
 pub mod migrate;
 pub mod stats;
+pub mod store;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +26,6 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::config::{Config, Synchronous};
-use crate::error::{ApiError, ApiResult};
 
 pub use checkpointer::CheckpointStats;
 use connection::apply_pragmas;
@@ -33,6 +33,7 @@ pub use connection::{
     configure_sqlite, create_private_dir, create_private_file, open_connection,
     STATEMENT_JOURNAL_SPILL,
 };
+pub use store::{Backend, JobError, Sqlite, StoreError, StoreResult, Tx};
 pub use writer::{Maintenance, WriterStats};
 
 #[derive(Debug, thiserror::Error)]
@@ -246,10 +247,11 @@ impl Db {
     }
 
     /// Runs `f` with a read-only pooled connection on a reader thread.
-    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
     {
         self.inner
             .reads
@@ -262,8 +264,8 @@ impl Db {
                 return;
             }
             let result = match pool.get() {
-                Ok(conn) => f(&conn),
-                Err(e) => Err(ApiError::internal(e)),
+                Ok(conn) => f(&mut Tx::sqlite(&conn)),
+                Err(e) => Err(E::from(StoreError::other(e))),
             };
             // The caller may have gone meanwhile: nobody to answer.
             let _ = reply.send(result);
@@ -271,10 +273,10 @@ impl Db {
         self.inner
             .readers
             .send(job)
-            .map_err(|_| ApiError::internal("the database read threads have stopped"))?;
+            .map_err(|_| StoreError::other("the database read threads have stopped"))?;
         answer
             .await
-            .map_err(|_| ApiError::internal("a database read failed without an answer"))?
+            .map_err(|_| StoreError::other("a database read failed without an answer"))?
     }
 
     /// How many read jobs ran so far (tests count round trips with it).
@@ -283,18 +285,22 @@ impl Db {
     }
 
     /// Like [`Db::read`] but blocking, for CLI commands and startup work.
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
-        let conn = self.inner.pool.get().map_err(ApiError::internal)?;
-        f(&conn)
+    pub fn read_blocking<T, E>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let conn = self.inner.pool.get().map_err(StoreError::other)?;
+        f(&mut Tx::sqlite(&conn))
     }
 
     /// Queues `f` to the single writer. `f` runs inside its own SAVEPOINT of
     /// a `BEGIN IMMEDIATE` transaction: an `Err` rolls back exactly its own
     /// changes. The result arrives only after the transaction is durable.
-    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: JobError,
     {
         self.inner.writer.submit(f).await
     }
@@ -317,13 +323,13 @@ impl Db {
     }
 
     /// Changes whenever another process commits to the database.
-    pub async fn data_version(&self) -> ApiResult<i64> {
+    pub async fn data_version(&self) -> StoreResult<i64> {
         self.inner.writer.data_version().await
     }
 
     /// Moves the WAL back into the database and truncates it (when no reader
     /// holds an old snapshot, else as far as it can).
-    pub async fn checkpoint(&self) -> ApiResult<()> {
+    pub async fn checkpoint(&self) -> StoreResult<()> {
         let gate = self.inner.checkpointer.as_ref().map(|c| c.gate());
         self.inner
             .writer
@@ -346,7 +352,7 @@ impl Db {
     }
 
     /// Refreshes the query planner's statistics ([`stats::refresh`]).
-    pub async fn optimize(&self) -> ApiResult<()> {
+    pub async fn optimize(&self) -> StoreResult<()> {
         self.inner
             .writer
             .maintenance(Box::new(stats::refresh))
@@ -376,28 +382,29 @@ impl Db {
 
     /// Runs `task` on the writer's connection between write batches, outside
     /// any transaction (connection settings, upkeep).
-    pub async fn on_writer(&self, task: Maintenance) -> ApiResult<()> {
+    pub async fn on_writer(&self, task: Maintenance) -> StoreResult<()> {
         self.inner.writer.maintenance(task).await
     }
 
     /// Checks the database answers, every migration is applied and writes
-    /// are not failing.
-    pub async fn ready(&self) -> ApiResult<()> {
+    /// are not failing; else says what is wrong.
+    pub async fn ready(&self) -> StoreResult<Result<(), String>> {
         if let Some(fault) = self.storage_fault() {
-            return Err(ApiError::NotReady(format!(
+            return Ok(Err(format!(
                 "database writes are failing ({})",
                 fault.code()
             )));
         }
         let known = self.inner.migrations.len();
-        self.read(move |c| {
+        self.read(move |tx| {
             let count: i64 =
-                c.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))?;
-            if usize::try_from(count).is_ok_and(|n| n == known) {
+                tx.sqlite_conn()
+                    .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))?;
+            Ok(if usize::try_from(count).is_ok_and(|n| n == known) {
                 Ok(())
             } else {
-                Err(ApiError::NotReady("migrations are not applied".into()))
-            }
+                Err("migrations are not applied".to_string())
+            })
         })
         .await
     }

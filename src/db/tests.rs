@@ -44,7 +44,7 @@ fn sqlite_is_past_the_wal_reset_bug() {
 #[test]
 fn read_connections_map_what_the_config_says() {
     let dir = tempfile::tempdir().unwrap();
-    let mmap = |c: &Connection| -> ApiResult<i64> {
+    let mmap = |c: &mut Tx<'_>| -> StoreResult<i64> {
         Ok(c.query_row("PRAGMA mmap_size", [], |r| r.get(0))?)
     };
     let mut config = Config::default();
@@ -65,13 +65,13 @@ fn read_connections_map_what_the_config_says() {
         &dir.path().join("b.db"),
         &DbOptions::from_config(&config, crate::db::Hooks::NONE),
     );
-    assert_eq!(mmap(&writer.unwrap()).unwrap(), 0);
+    assert_eq!(mmap(&mut Tx::sqlite(&writer.unwrap())).unwrap(), 0);
 }
 
 /// Writes `batches` write jobs one after another, each adding `rows`
 /// rows of about a page each, and returns the WAL's largest size seen.
 async fn write_pages(db: &Db, batches: usize, rows: usize) -> u64 {
-    db.write(|c| {
+    db.write(|c| -> StoreResult<_> {
         c.execute_batch("CREATE TABLE IF NOT EXISTS pages (body BLOB NOT NULL)")?;
         Ok(())
     })
@@ -79,7 +79,7 @@ async fn write_pages(db: &Db, batches: usize, rows: usize) -> u64 {
     .unwrap();
     let mut largest = 0;
     for _ in 0..batches {
-        db.write(move |c| {
+        db.write(move |c| -> StoreResult<_> {
             let mut insert = c.prepare_cached("INSERT INTO pages VALUES (randomblob(3900))")?;
             for _ in 0..rows {
                 insert.execute([])?;
@@ -122,7 +122,9 @@ async fn normal_checkpoints_on_their_own_thread_and_the_wal_restarts() {
     db.checkpoint().await.unwrap();
     assert_eq!(db.wal_size().await, 0);
     let rows = db
-        .read(|c| Ok(c.query_row("SELECT count(*) FROM pages", [], |r| r.get::<_, i64>(0))?))
+        .read(|c| -> StoreResult<_> {
+            Ok(c.query_row("SELECT count(*) FROM pages", [], |r| r.get::<_, i64>(0))?)
+        })
         .await
         .unwrap();
     assert_eq!(rows, 8000);
@@ -197,7 +199,7 @@ async fn reads_run_on_every_connection_at_once() {
     let barrier = Arc::new(std::sync::Barrier::new(3));
     let reads = (0..3).map(|_| {
         let barrier = barrier.clone();
-        db.read(move |c| {
+        db.read(move |c| -> StoreResult<_> {
             barrier.wait();
             Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)
         })
@@ -216,14 +218,14 @@ async fn reads_run_on_every_connection_at_once() {
 async fn reads_queue_and_survive_a_panicking_read() {
     let (_dir, db) = pool_of(1);
     let panicked = db
-        .read(|_| -> ApiResult<()> { panic!("a read that panics") })
+        .read(|_| -> StoreResult<()> { panic!("a read that panics") })
         .await;
     assert!(
-        matches!(panicked, Err(ApiError::Internal(_))),
+        matches!(panicked, Err(StoreError::Other(_))),
         "{panicked:?}"
     );
     let reads = (0..20i64).map(|i| {
-        db.read(move |c| {
+        db.read(move |c| -> StoreResult<_> {
             std::thread::sleep(Duration::from_millis(2));
             Ok(c.query_row("SELECT ?1", [i], |r| r.get::<_, i64>(0))?)
         })
@@ -243,7 +245,7 @@ async fn a_read_whose_caller_is_gone_does_not_run() {
     let busy = tokio::spawn({
         let db = db.clone();
         async move {
-            db.read(move |_| {
+            db.read(move |_| -> StoreResult<_> {
                 let _ = started_tx.send(());
                 let _ = released.recv_timeout(Duration::from_secs(10));
                 Ok(())
@@ -257,7 +259,7 @@ async fn a_read_whose_caller_is_gone_does_not_run() {
     let dropped = tokio::spawn({
         let db = db.clone();
         async move {
-            db.read(move |_| {
+            db.read(move |_| -> StoreResult<_> {
                 flag.store(true, std::sync::atomic::Ordering::SeqCst);
                 Ok(())
             })
@@ -275,7 +277,7 @@ async fn a_read_whose_caller_is_gone_does_not_run() {
     busy.await.unwrap().unwrap();
     // The reader has taken the dropped read off the queue by the time a
     // later read is answered.
-    db.read(|_| Ok(())).await.unwrap();
+    db.read(|_| Ok::<_, StoreError>(())).await.unwrap();
     assert_eq!(db.reads_queued(), 0);
     assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
 }

@@ -19,6 +19,7 @@ use super::repo as events_repo;
 use super::webhook_repo::{self as repo, Delivery, Webhook};
 use crate::config::WebhooksConfig;
 use crate::ctx::Ctx;
+use crate::error::ApiResult;
 
 const PER_WEBHOOK: usize = 4;
 
@@ -126,7 +127,7 @@ async fn fan_out(ctx: &Ctx) -> usize {
     // `skip_to_head_if_idle`).
     let pending = ctx
         .db
-        .read(|c| {
+        .read(|c| -> ApiResult<_> {
             Ok(match repo::dispatcher_seq(c)? {
                 Some(seq) => seq < events_repo::max_seq(c)? && repo::any_enabled(c)?,
                 // Never started: nothing to do until a webhook is enabled
@@ -141,7 +142,7 @@ async fn fan_out(ctx: &Ctx) -> usize {
     }
     let result = ctx
         .db
-        .write(|c| {
+        .write(|c| -> ApiResult<_> {
             let seq = match repo::dispatcher_seq(c)? {
                 Some(s) => s,
                 None => {

@@ -73,7 +73,7 @@ impl Hub {
     /// `stop` resolves.
     pub async fn pump(self: Arc<Hub>, db: Db, stop: impl std::future::Future<Output = ()>) {
         let mut commits = db.commits();
-        let mut last = db.read(repo::max_seq).await.unwrap_or(0);
+        let mut last = db.read(|c| repo::max_seq(c)).await.unwrap_or(0);
         self.head.send_replace(last);
         tokio::pin!(stop);
         loop {
@@ -83,7 +83,7 @@ impl Hub {
                 // head is read before the second look at the listeners, so a
                 // stream that joins in between finds these events in the
                 // outbox when it catches up from the head it saw.
-                match db.read(repo::max_seq).await {
+                match db.read(|c| repo::max_seq(c)).await {
                     Ok(head) if self.tx.receiver_count() == 0 => {
                         last = last.max(head);
                         self.advance_head(last);

@@ -139,7 +139,7 @@ pub async fn create(
 
 pub async fn list(ctx: &Ctx, who: &Principal) -> ApiResult<Vec<Webhook>> {
     admin(who)?;
-    ctx.db.read(repo::list).await
+    ctx.db.read(|c| repo::list(c)).await
 }
 
 pub async fn get(ctx: &Ctx, who: &Principal, raw: &str) -> ApiResult<Webhook> {

@@ -31,9 +31,9 @@ impl Loader<String> for UserLoader {
         let users = self
             .ctx
             .db
-            .read(move |c| crate::users::repo::by_ids(c, &ids))
+            .read(move |c| c.users().by_ids(&ids))
             .await
-            .map_err(Arc::new)?;
+            .map_err(|e| Arc::new(e.into()))?;
         let mut found = HashMap::with_capacity(users.len());
         for user in users {
             cache.insert(ticket, user.id.clone(), user.clone());

@@ -172,7 +172,7 @@ pub async fn list(
     };
     let (mut rows, total) = ctx
         .db
-        .read(move |c| {
+        .read(move |c| -> ApiResult<_> {
             let rows = repo::list(c, &filter, sort, limit + 1, offset, after.as_ref())?;
             let total = if counted {
                 Some(repo::count(c, &filter)?)
@@ -354,7 +354,7 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
     let post = ctx
         .db
         .write(move |c| {
-            let Some(author_username) = crate::users::repo::username_of(c, &author_id)? else {
+            let Some(author_username) = c.users().username_of(&author_id)? else {
                 return Err(ApiError::validation("author_id", "no such user"));
             };
             let slug = match slug {
@@ -486,7 +486,7 @@ pub async fn set_published(
     let target = id.clone();
     let post = ctx
         .db
-        .write(move |c| {
+        .write(move |c| -> ApiResult<_> {
             let before = load_for_write(c, &who, &target)?;
             if before.published == published {
                 return Ok(before);
@@ -513,7 +513,7 @@ pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
     let target = id.clone();
     let post = ctx
         .db
-        .write(move |c| {
+        .write(move |c| -> ApiResult<_> {
             let post = load_for_write(c, &who, &target)?;
             repo::delete(c, &target)?;
             record_deleted(c, &post)?;

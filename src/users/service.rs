@@ -1,13 +1,13 @@
 //! The rules for users: who may see and change what, validation, the last
 //! admin, events in the same transaction, cache invalidation after commit.
 
-use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use super::model::{new_id, parse_id, Email, Role, User, Username};
-use super::repo::{self, NewUser, UserSort};
+use super::repo::{NewUser, UserSort};
 use crate::auth::Principal;
 use crate::ctx::Ctx;
+use crate::db::Tx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use crate::events::outbox;
 use crate::values::page::Page;
@@ -15,7 +15,7 @@ use crate::values::version::etag_of;
 
 /// Inserts a user and records `user.created`, inside a write job.
 pub fn insert_user(
-    conn: &Connection,
+    conn: &mut Tx<'_>,
     email: &Email,
     username: &Username,
     password_hash: &str,
@@ -27,7 +27,7 @@ pub fn insert_user(
 /// [`insert_user`], optionally disabled from the start; `user.created`
 /// carries the state the user was created in.
 fn insert_user_as(
-    conn: &Connection,
+    conn: &mut Tx<'_>,
     email: &Email,
     username: &Username,
     password_hash: &str,
@@ -35,23 +35,45 @@ fn insert_user_as(
     disabled: bool,
 ) -> ApiResult<User> {
     let id = new_id();
-    let mut user = repo::insert(
-        conn,
-        &NewUser {
-            id: &id,
-            username: username.as_str(),
-            email: email.as_str(),
-            password_hash,
-            role,
-        },
-    )?;
+    ensure_unique(conn, Some(username.as_str()), Some(email.as_str()), None)?;
+    let mut user = conn.users().insert(&NewUser {
+        id: &id,
+        username: username.as_str(),
+        email: email.as_str(),
+        password_hash,
+        role,
+    })?;
     if disabled {
-        repo::set_disabled(conn, &id, true)?;
-        user =
-            repo::by_id(conn, &id)?.ok_or_else(|| ApiError::internal("inserted user vanished"))?;
+        conn.users().set_disabled(&id, true)?;
+        user = conn
+            .users()
+            .by_id(&id)?
+            .ok_or_else(|| ApiError::internal("inserted user vanished"))?;
     }
     outbox::record(conn, "user.created", &user.private_json())?;
     Ok(user)
+}
+
+/// Refuses a taken username or email with a `409` that says which.
+pub fn ensure_unique(
+    tx: &mut Tx<'_>,
+    username: Option<&str>,
+    email: Option<&str>,
+    except_id: Option<&str>,
+) -> ApiResult<()> {
+    if let Some(name) = username {
+        if tx.users().username_taken(name, except_id)? {
+            return Err(ApiError::Conflict("That username is already taken".into()));
+        }
+    }
+    if let Some(email) = email {
+        if tx.users().email_taken(email, except_id)? {
+            return Err(ApiError::Conflict(
+                "That email is already registered".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// May `viewer` see `user`'s private fields (email, role, disabled)?
@@ -93,7 +115,7 @@ pub async fn get(ctx: &Ctx, raw_id: &str) -> ApiResult<User> {
     let key = id.clone();
     let user = ctx
         .db
-        .read(move |c| repo::by_id(c, &key))
+        .read(move |c| c.users().by_id(&key))
         .await?
         .ok_or_else(|| ApiError::not_found("User"))?;
     ctx.caches.users.insert(ticket, id, user.clone());
@@ -148,11 +170,11 @@ pub async fn list_users(
     let offset = params.offset.unwrap_or_else(|| page.offset());
     let (users, total) = ctx
         .db
-        .read(move |c| {
+        .read(move |c| -> ApiResult<_> {
             let s = search.as_deref();
             Ok((
-                repo::list(c, s, with_email, sort, page.limit, offset)?,
-                repo::count(c, s, with_email)?,
+                c.users().list(s, with_email, sort, page.limit, offset)?,
+                c.users().count(s, with_email)?,
             ))
         })
         .await?;
@@ -201,11 +223,11 @@ pub struct UpdateUser {
 }
 
 /// Refuses to leave the database without an enabled admin.
-fn guard_last_admin(c: &Connection, target: &User, losing_admin: bool) -> ApiResult<()> {
+fn guard_last_admin(c: &mut Tx<'_>, target: &User, losing_admin: bool) -> ApiResult<()> {
     if losing_admin
         && target.role == Role::Admin
         && !target.disabled
-        && repo::count_active_admins(c)? <= 1
+        && c.users().count_active_admins()? <= 1
     {
         return Err(ApiError::Conflict(
             "This is the last enabled admin; promote another admin first".into(),
@@ -243,8 +265,11 @@ pub async fn update(
     let target_id = id.clone();
     let (user, name_changed) = ctx
         .db
-        .write(move |c| {
-            let before = repo::by_id(c, &target_id)?.ok_or_else(|| ApiError::not_found("User"))?;
+        .write(move |c| -> ApiResult<_> {
+            let before = c
+                .users()
+                .by_id(&target_id)?
+                .ok_or_else(|| ApiError::not_found("User"))?;
             if let Some(tag) = &if_match {
                 let (_, current) = body_and_etag(Some(&viewer), &before);
                 crate::values::version::Preconditions {
@@ -255,30 +280,32 @@ pub async fn update(
             }
             let losing = role == Some(Role::User) || disabled == Some(true);
             guard_last_admin(c, &before, losing)?;
-            repo::ensure_unique(
+            ensure_unique(
                 c,
                 username.as_ref().map(Username::as_str),
                 email.as_ref().map(Email::as_str),
                 Some(&target_id),
             )?;
-            repo::set_profile(
-                c,
+            c.users().set_profile(
                 &target_id,
                 username.as_ref().map(Username::as_str),
                 email.as_ref().map(Email::as_str),
             )?;
             if let Some(r) = role {
-                repo::set_role(c, &target_id, r)?;
+                c.users().set_role(&target_id, r)?;
             }
             if let Some(d) = disabled {
                 if d != before.disabled {
-                    repo::set_disabled(c, &target_id, d)?;
+                    c.users().set_disabled(&target_id, d)?;
                     if d {
                         crate::auth::repo::revoke_user_sessions(c, &target_id)?;
                     }
                 }
             }
-            let after = repo::by_id(c, &target_id)?.ok_or_else(|| ApiError::not_found("User"))?;
+            let after = c
+                .users()
+                .by_id(&target_id)?
+                .ok_or_else(|| ApiError::not_found("User"))?;
             let changed = after.username != before.username
                 || after.email != before.email
                 || after.role != before.role
@@ -305,8 +332,11 @@ pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
     let target = id.clone();
     let slugs = ctx
         .db
-        .write(move |c| {
-            let user = repo::by_id(c, &target)?.ok_or_else(|| ApiError::not_found("User"))?;
+        .write(move |c| -> ApiResult<_> {
+            let user = c
+                .users()
+                .by_id(&target)?
+                .ok_or_else(|| ApiError::not_found("User"))?;
             guard_last_admin(c, &user, true)?;
             let posts = crate::posts::repo::ids_by_author(c, &target)?;
             for (post_id, _) in &posts {
@@ -316,7 +346,7 @@ pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
                     crate::posts::service::record_deleted(c, &post)?;
                 }
             }
-            repo::delete(c, &target)?;
+            c.users().delete(&target)?;
             outbox::record(c, "user.deleted", &json!({"id": target}))?;
             Ok(posts)
         })
@@ -334,10 +364,16 @@ pub async fn promote(ctx: &Ctx, key: &str) -> ApiResult<User> {
     let key = key.to_string();
     let user = ctx
         .db
-        .write(move |c| {
-            let user = repo::find(c, &key)?.ok_or_else(|| ApiError::not_found("User"))?;
-            repo::set_role(c, &user.id, Role::Admin)?;
-            let user = repo::by_id(c, &user.id)?.ok_or_else(|| ApiError::not_found("User"))?;
+        .write(move |c| -> ApiResult<_> {
+            let user = c
+                .users()
+                .find(&key)?
+                .ok_or_else(|| ApiError::not_found("User"))?;
+            c.users().set_role(&user.id, Role::Admin)?;
+            let user = c
+                .users()
+                .by_id(&user.id)?
+                .ok_or_else(|| ApiError::not_found("User"))?;
             outbox::record(c, "user.updated", &user.private_json())?;
             Ok(user)
         })

@@ -25,7 +25,7 @@ async fn login(app: &TestApp, identity: &str, password: &str) -> Resp {
 async fn stored_hash(app: &TestApp, username: &'static str) -> String {
     app.ctx()
         .db
-        .read(move |c| {
+        .read(move |c| -> folio::ApiResult<_> {
             Ok(c.query_row(
                 "SELECT password_hash FROM users WHERE username = ?1",
                 [username],
@@ -151,7 +151,7 @@ async fn wrong_password_unknown_and_disabled_accounts_answer_alike() {
     assert_eq!(wrong, unknown, "same answer for unknown and wrong password");
     app.ctx()
         .db
-        .write(|c| {
+        .write(|c| -> folio::ApiResult<_> {
             c.execute("UPDATE users SET disabled = 1 WHERE username = 'dave'", [])?;
             Ok(())
         })
@@ -193,7 +193,7 @@ async fn old_hash_parameters_are_upgraded_on_login() {
     .unwrap();
     app.ctx()
         .db
-        .write(move |c| {
+        .write(move |c| -> folio::ApiResult<_> {
             c.execute(
                 "UPDATE users SET password_hash = ?1 WHERE username = 'fay'",
                 [&weak],

@@ -12,7 +12,9 @@ use crate::support::{id_of, TestApp, PASSWORD};
 async fn mark(app: &TestApp) -> i64 {
     app.ctx()
         .db
-        .read(|c| Ok(c.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?))
+        .read(|c| -> folio::ApiResult<i64> {
+            Ok(c.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+        })
         .await
         .unwrap()
 }
@@ -21,7 +23,7 @@ async fn mark(app: &TestApp) -> i64 {
 async fn events_after(app: &TestApp, since: i64) -> Vec<(String, Value)> {
     app.ctx()
         .db
-        .read(move |c| {
+        .read(move |c| -> folio::ApiResult<_> {
             let mut stmt =
                 c.prepare("SELECT type, data FROM events WHERE seq > ?1 ORDER BY seq")?;
             let rows = stmt.query_map([since], |r| {

@@ -16,7 +16,7 @@ async fn a_rolled_back_write_leaves_no_event() {
     let result = app
         .ctx()
         .db
-        .write(|c| {
+        .write(|c| -> folio::ApiResult<_> {
             folio::events::outbox::record(c, "post.created", &json!({"id": "x"}))?;
             Err::<(), _>(folio::ApiError::Conflict("boom".into()))
         })
@@ -72,7 +72,7 @@ const EXPIRED_SESSIONS: &str = "UPDATE refresh_tokens SET expires_at = '2001-01-
 async fn stale_rows(app: &TestApp) -> i64 {
     app.ctx()
         .db
-        .read(|c| {
+        .read(|c| -> folio::ApiResult<_> {
             Ok(c.query_row(
                 "SELECT (SELECT count(*) FROM refresh_tokens WHERE expires_at < '2002')
                       + (SELECT count(*) FROM events WHERE id = 'old-event')",
@@ -90,7 +90,7 @@ async fn upkeep_purges_what_is_past_retention() {
     app.admin_token("root").await;
     let ctx = app.ctx();
     ctx.db
-        .write(|c| {
+        .write(|c| -> folio::ApiResult<_> {
             c.execute(OLD_EVENT, [])?;
             c.execute(EXPIRED_SESSIONS, [])?;
             Ok(())
@@ -117,7 +117,7 @@ async fn started_after(stale: &'static str) -> (tempfile::TempDir, TestApp) {
         first
             .ctx()
             .db
-            .write(move |c| {
+            .write(move |c| -> folio::ApiResult<_> {
                 c.execute(stale, [])?;
                 Ok(())
             })

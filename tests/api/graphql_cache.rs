@@ -150,7 +150,7 @@ async fn a_commit_that_changes_no_row_keeps_cached_graphql_answers() {
     let commits = app.ctx().db.commits_done();
     app.ctx()
         .db
-        .write(|c| {
+        .write(|c| -> folio::ApiResult<_> {
             c.execute("UPDATE posts SET title = 'x' WHERE id = 'no such post'", [])?;
             Ok(())
         })
@@ -171,14 +171,14 @@ async fn any_commit_that_changes_rows_retires_cached_graphql_answers() {
     cached_search(&app).await;
     let db = &app.ctx().db;
     let author = db
-        .read(|c| {
+        .read(|c| -> folio::ApiResult<_> {
             Ok(c.query_row("SELECT id FROM users LIMIT 1", [], |r| {
                 r.get::<_, String>(0)
             })?)
         })
         .await
         .unwrap();
-    db.write(move |c| {
+    db.write(move |c| -> folio::ApiResult<_> {
         c.execute(
             "INSERT INTO posts (id, author_id, title, slug, content, published, published_at)
              VALUES ('00000000-0000-7000-8000-000000000001', ?1, 'Okapi', 'okapi', 'x', 1,

@@ -223,7 +223,7 @@ async fn stored_webhook(app: &TestApp, url: String) -> String {
     let hook = id.clone();
     app.ctx()
         .db
-        .write(move |c| {
+        .write(move |c| -> folio::ApiResult<_> {
             folio::events::webhook_repo::insert(
                 c,
                 &hook,

@@ -23,7 +23,7 @@ fn fresh_database_gets_every_embedded_migration() {
     let db = Db::open(&path, opts()).expect("opens");
     let known = migrate::embedded().unwrap();
     let count: i64 = db
-        .read_blocking(|c| {
+        .read_blocking(|c| -> folio::ApiResult<_> {
             Ok(c.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))?)
         })
         .unwrap();
@@ -31,7 +31,7 @@ fn fresh_database_gets_every_embedded_migration() {
     // The tables the contract needs exist, with the FTS index.
     for table in ["users", "posts", "posts_fts"] {
         let n: i64 = db
-            .read_blocking(move |c| {
+            .read_blocking(move |c| -> folio::ApiResult<_> {
                 Ok(c.query_row(
                     "SELECT count(*) FROM sqlite_master WHERE name = ?1",
                     [table],
@@ -42,7 +42,7 @@ fn fresh_database_gets_every_embedded_migration() {
         assert_eq!(n, 1, "{table}");
     }
     let checksum: String = db
-        .read_blocking(|c| {
+        .read_blocking(|c| -> folio::ApiResult<_> {
             Ok(c.query_row(
                 "SELECT checksum FROM schema_migrations WHERE version = 1",
                 [],

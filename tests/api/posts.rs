@@ -105,7 +105,7 @@ async fn a_created_post_reads_back_exactly_as_answered() {
         let data: String = app
             .ctx()
             .db
-            .read(move |c| {
+            .read(move |c| -> folio::ApiResult<_> {
                 Ok(c.query_row(
                     "SELECT data FROM events WHERE type = 'post.created' AND data ->> '$.id' = ?1",
                     [id],

@@ -21,7 +21,7 @@ async fn common_words() -> TestApp {
     let author_id = author["user"]["id"].as_str().unwrap().to_string();
     app.ctx()
         .db
-        .write(move |c| {
+        .write(move |c| -> folio::ApiResult<_> {
             let mut stmt = c.prepare(
                 "INSERT INTO posts (id, author_id, title, slug, content, published, published_at)
                  VALUES (?1, ?2, ?3, ?1, ?4, 1, '2026-01-01T00:00:00Z')",

@@ -7,7 +7,7 @@ use crate::auth::principal::Principal;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, AuthFailure, FieldError};
 use crate::users::model::{Role, User};
-use crate::users::{repo as users_repo, service as users_service};
+use crate::users::service as users_service;
 
 /// Creates an account with `role` and a first session, in one transaction.
 async fn create_account(
@@ -23,7 +23,7 @@ async fn create_account(
     let (user, refresh) = ctx
         .db
         .write(move |c| {
-            if only_if_no_admin && users_repo::any_admin(c)? {
+            if only_if_no_admin && c.users().any_admin()? {
                 return Err(ApiError::not_found("Setup"));
             }
             let user = users_service::insert_user(c, &email, &username, &hash, role)?;
@@ -43,7 +43,7 @@ pub async fn register(ctx: &Ctx, input: NewAccount, meta: ClientMeta) -> ApiResu
 pub async fn me(ctx: &Ctx, who: &Principal) -> ApiResult<User> {
     let id = require_user(who)?.to_string();
     ctx.db
-        .read(move |c| users_repo::by_id(c, &id))
+        .read(move |c| c.users().by_id(&id))
         .await?
         .ok_or_else(|| ApiError::not_found("User"))
 }
@@ -55,7 +55,7 @@ pub async fn setup_admin(
     input: NewAccount,
     meta: ClientMeta,
 ) -> ApiResult<Session> {
-    if ctx.db.read(users_repo::any_admin).await? {
+    if ctx.db.read(|c| c.users().any_admin()).await? {
         return Err(ApiError::not_found("Setup"));
     }
     if !ctx.setup.check(token) {
@@ -70,7 +70,7 @@ pub async fn setup_admin(
 /// At startup: when no admin exists, create one from `FOLIO_ADMIN_*` or
 /// print a one-time setup link.
 pub async fn bootstrap_admin(ctx: &Ctx, public_url: &str) -> ApiResult<()> {
-    if ctx.db.read(users_repo::any_admin).await? {
+    if ctx.db.read(|c| c.users().any_admin()).await? {
         return Ok(());
     }
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());

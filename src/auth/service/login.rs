@@ -7,7 +7,6 @@ use crate::auth::repo;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, AuthFailure};
 use crate::users::model::User;
-use crate::users::repo as users_repo;
 
 /// Login by email or username. Unknown, wrong and disabled all answer the
 /// same `401` in about the same time; too many failures per account `429`.
@@ -22,9 +21,7 @@ pub async fn login(
         None
     } else {
         let ident = ident.clone();
-        ctx.db
-            .read(move |c| users_repo::credentials(c, &ident))
-            .await?
+        ctx.db.read(move |c| c.users().credentials(&ident)).await?
     };
     // Failures count per account, whichever of its email or username the
     // caller tried; an identity that names no account counts on its own.
@@ -77,7 +74,7 @@ pub async fn login(
         .db
         .write(move |c| {
             if let Some(h) = rehash {
-                users_repo::set_password_hash(c, &user_id, &h)?;
+                c.users().set_password_hash(&user_id, &h)?;
             }
             store_refresh(c, &user_id, life, &meta, None)
         })
@@ -98,7 +95,7 @@ pub async fn refresh(ctx: &Ctx, token: &str, meta: ClientMeta) -> ApiResult<Sess
     let life = lifetimes(ctx);
     let outcome = ctx
         .db
-        .write(move |c| {
+        .write(move |c| -> ApiResult<_> {
             let Some(row) = repo::refresh_by_hash(c, &hash)? else {
                 return Ok(Rotation::Invalid);
             };
@@ -113,7 +110,7 @@ pub async fn refresh(ctx: &Ctx, token: &str, meta: ClientMeta) -> ApiResult<Sess
             if row.expires_at < now || row.family_expires_at < now {
                 return Ok(Rotation::Invalid);
             }
-            let user = match users_repo::by_id(c, &row.user_id)? {
+            let user = match c.users().by_id(&row.user_id)? {
                 Some(u) if !u.disabled => u,
                 _ => return Ok(Rotation::Invalid),
             };

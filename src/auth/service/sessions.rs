@@ -7,7 +7,6 @@ use crate::auth::principal::Principal;
 use crate::auth::repo;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
-use crate::users::repo as users_repo;
 
 /// Ends every session and invalidates every access token of the caller.
 pub async fn logout_all(ctx: &Ctx, who: &Principal) -> ApiResult<()> {
@@ -21,7 +20,7 @@ pub async fn end_all_sessions(ctx: &Ctx, user_id: &str) -> ApiResult<()> {
     let id = user_id.to_string();
     ctx.db
         .write(move |c| {
-            users_repo::bump_token_version(c, &id)?;
+            c.users().bump_token_version(&id)?;
             repo::revoke_user_sessions(c, &id)
         })
         .await?;
@@ -42,7 +41,7 @@ pub async fn change_password(
     let lookup = id.clone();
     let stored = ctx
         .db
-        .read(move |c| users_repo::password_hash(c, &lookup))
+        .read(move |c| c.users().password_hash(&lookup))
         .await?
         .ok_or_else(|| ApiError::not_found("User"))?;
     let mut problems = Problems::new();
@@ -63,12 +62,14 @@ pub async fn change_password(
     let user_id = id.clone();
     let (user, refresh) = ctx
         .db
-        .write(move |c| {
-            users_repo::set_password_hash(c, &user_id, &hash)?;
-            users_repo::bump_token_version(c, &user_id)?;
+        .write(move |c| -> ApiResult<_> {
+            c.users().set_password_hash(&user_id, &hash)?;
+            c.users().bump_token_version(&user_id)?;
             repo::revoke_user_sessions(c, &user_id)?;
-            let user =
-                users_repo::by_id(c, &user_id)?.ok_or_else(|| ApiError::not_found("User"))?;
+            let user = c
+                .users()
+                .by_id(&user_id)?
+                .ok_or_else(|| ApiError::not_found("User"))?;
             let refresh = store_refresh(c, &user_id, life, &meta, None)?;
             Ok((user, refresh))
         })
@@ -86,8 +87,8 @@ pub async fn reset_password(ctx: &Ctx, user_id: &str, password: String) -> ApiRe
     let id = user_id.to_string();
     ctx.db
         .write(move |c| {
-            users_repo::set_password_hash(c, &id, &hash)?;
-            users_repo::bump_token_version(c, &id)?;
+            c.users().set_password_hash(&id, &hash)?;
+            c.users().bump_token_version(&id)?;
             repo::revoke_user_sessions(c, &id)
         })
         .await?;

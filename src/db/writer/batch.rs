@@ -8,7 +8,7 @@ use std::time::Instant;
 use rusqlite::Connection;
 
 use super::{Job, Ran, State};
-use crate::error::ApiError;
+use crate::db::store::StoreError;
 
 /// Runs one batch; true when it committed and changed rows (counting
 /// rows changed by triggers, and by jobs that were rolled back: a false
@@ -23,9 +23,9 @@ pub(super) fn run_batch(conn: &Connection, jobs: Vec<Job>, state: State<'_>) -> 
     let before = conn.total_changes();
     let count = jobs.len() as u64;
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let err = ApiError::from(e);
+        let err = StoreError::from(e);
         match &err {
-            ApiError::Storage { fault, cause } => {
+            StoreError::Fault { fault, cause } => {
                 health.failed(*fault, cause);
             }
             other => tracing::error!(error = %other, "could not begin a write transaction"),
@@ -36,10 +36,10 @@ pub(super) fn run_batch(conn: &Connection, jobs: Vec<Job>, state: State<'_>) -> 
         return false;
     }
     let mut finishers = Vec::with_capacity(jobs.len());
-    let (mut wrote, mut fault, mut aborted) = (false, None, None);
+    let (mut wrote, mut fault, mut aborted) = (false, None, None::<StoreError>);
     for job in jobs {
         if let Some(err) = &aborted {
-            finishers.push(job(Err(ApiError::clone(err))).finish);
+            finishers.push(job(Err(err.clone())).finish);
             continue;
         }
         let ran = run_job(conn, job);
@@ -49,10 +49,11 @@ pub(super) fn run_batch(conn: &Connection, jobs: Vec<Job>, state: State<'_>) -> 
         // SQLite may roll the whole transaction back on a full disk or an
         // I/O error: the earlier jobs' changes are gone with it.
         if conn.is_autocommit() {
-            aborted =
-                Some(fault.clone().unwrap_or_else(|| {
-                    ApiError::internal("the write transaction was rolled back")
-                }));
+            aborted = Some(
+                fault
+                    .clone()
+                    .unwrap_or_else(|| StoreError::other("the write transaction was rolled back")),
+            );
         }
     }
     // The features' last work (the search index flush) runs inside the
@@ -65,17 +66,17 @@ pub(super) fn run_batch(conn: &Connection, jobs: Vec<Job>, state: State<'_>) -> 
             .and_then(|()| conn.execute_batch("COMMIT"))
             .map_err(|e| {
                 let _ = conn.execute_batch("ROLLBACK");
-                ApiError::from(e)
+                StoreError::from(e)
             }),
     };
     if let Err(e) = &commit {
         stats.failed_commits.fetch_add(1, Ordering::Relaxed);
-        if fault.is_none() && matches!(e, ApiError::Storage { .. }) {
+        if fault.is_none() && matches!(e, StoreError::Fault { .. }) {
             fault = Some(e.clone());
         }
     }
     match &fault {
-        Some(ApiError::Storage { fault, cause }) => {
+        Some(StoreError::Fault { fault, cause }) => {
             health.failed(*fault, cause);
         }
         _ if commit.is_ok() && wrote => {
@@ -101,7 +102,7 @@ pub(super) fn run_batch(conn: &Connection, jobs: Vec<Job>, state: State<'_>) -> 
 /// Runs one job inside a SAVEPOINT, rolling back its changes on error or panic.
 fn run_job(conn: &Connection, job: Job) -> Ran {
     if let Err(e) = exec_cached(conn, "SAVEPOINT job") {
-        return job(Err(ApiError::from(e)));
+        return job(Err(StoreError::from(e)));
     }
     let before = conn.total_changes();
     match catch_unwind(AssertUnwindSafe(|| job(Ok(conn)))) {

@@ -16,7 +16,7 @@ use rusqlite::Connection;
 use tokio::sync::{oneshot, watch};
 
 use super::health::StorageHealth;
-use crate::error::{ApiError, ApiResult};
+use super::store::{JobError, StoreError, StoreResult, Tx};
 
 /// Most jobs committed together.
 mod batch;
@@ -26,10 +26,10 @@ use batch::run_batch;
 const MAX_BATCH: usize = 512;
 
 /// Called after the batch's COMMIT with its outcome; sends the job's result.
-type Finish = Box<dyn FnOnce(Result<(), ApiError>) + Send>;
+type Finish = Box<dyn FnOnce(StoreResult<()>) + Send>;
 /// Runs the job on the connection, or, given the error that keeps it from
 /// running, only prepares that answer.
-type Job = Box<dyn FnOnce(Result<&Connection, ApiError>) -> Ran + Send>;
+type Job = Box<dyn FnOnce(StoreResult<&Connection>) -> Ran + Send>;
 
 /// What running one job tells its batch.
 struct Ran {
@@ -37,19 +37,22 @@ struct Ran {
     /// It succeeded and changed rows (set by `run_job`).
     wrote: bool,
     /// Its error, when the storage failed under it.
-    fault: Option<ApiError>,
+    fault: Option<StoreError>,
     finish: Finish,
 }
 
 impl Ran {
     /// A job answered with `err` without running.
-    fn not_run<T: Send + 'static>(reply: oneshot::Sender<ApiResult<T>>, err: ApiError) -> Ran {
+    fn not_run<T: Send + 'static, E: JobError>(
+        reply: oneshot::Sender<Result<T, E>>,
+        err: StoreError,
+    ) -> Ran {
         Ran {
             ok: false,
             wrote: false,
             fault: None,
             finish: Box::new(move |_| {
-                let _ = reply.send(Err(err));
+                let _ = reply.send(Err(E::from(err)));
             }),
         }
     }
@@ -139,26 +142,24 @@ impl Writer {
         self.commits.clone()
     }
 
-    pub async fn submit<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn submit<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: JobError,
     {
-        let (reply, answer) = oneshot::channel::<ApiResult<T>>();
+        let (reply, answer) = oneshot::channel::<Result<T, E>>();
         let job: Job = Box::new(move |conn| {
             let result = match conn {
-                Ok(conn) => f(conn),
+                Ok(conn) => f(&mut Tx::sqlite(conn)),
                 Err(e) => return Ran::not_run(reply, e),
             };
             let ok = result.is_ok();
-            let fault = match &result {
-                Err(e @ ApiError::Storage { .. }) => Some(e.clone()),
-                _ => None,
-            };
+            let fault = result.as_ref().err().and_then(JobError::storage_fault);
             let finish: Finish = Box::new(move |commit| {
                 let outcome = match commit {
                     Ok(()) => result,
-                    Err(e) if ok => Err(e),
+                    Err(e) if ok => Err(E::from(e)),
                     Err(_) => result,
                 };
                 // The caller may have gone away; nothing to do then.
@@ -172,35 +173,30 @@ impl Writer {
             }
         });
         self.send(Msg::Job(job))?;
-        answer
-            .await
-            .map_err(|_| ApiError::internal("the database writer stopped"))?
+        answer.await.map_err(|_| E::from(stopped()))?
     }
 
-    fn send(&self, msg: Msg) -> ApiResult<()> {
+    fn send(&self, msg: Msg) -> StoreResult<()> {
         let tx = self
             .tx
             .lock()
-            .map_err(|_| ApiError::internal("writer queue lock poisoned"))?;
-        tx.send(msg)
-            .map_err(|_| ApiError::internal("the database writer has stopped"))
+            .map_err(|_| StoreError::other("writer queue lock poisoned"))?;
+        tx.send(msg).map_err(|_| stopped())
     }
 
-    pub async fn data_version(&self) -> ApiResult<i64> {
+    pub async fn data_version(&self) -> StoreResult<i64> {
         let (reply, answer) = oneshot::channel();
         self.send(Msg::DataVersion(reply))?;
-        answer
-            .await
-            .map_err(|_| ApiError::internal("the database writer stopped"))
+        answer.await.map_err(|_| stopped())
     }
 
-    pub async fn maintenance(&self, task: Maintenance) -> ApiResult<()> {
+    pub async fn maintenance(&self, task: Maintenance) -> StoreResult<()> {
         let (reply, answer) = oneshot::channel();
         self.send(Msg::Maintenance(task, reply))?;
         answer
             .await
-            .map_err(|_| ApiError::internal("the database writer stopped"))?
-            .map_err(ApiError::internal)
+            .map_err(|_| stopped())?
+            .map_err(StoreError::other)
     }
 
     /// Finishes the queued jobs, then stops the thread and waits for it.
@@ -215,6 +211,10 @@ impl Writer {
             }
         }
     }
+}
+
+fn stopped() -> StoreError {
+    StoreError::other("the database writer has stopped")
 }
 
 /// What the writer thread counts and records.

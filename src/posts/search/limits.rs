@@ -171,7 +171,7 @@ mod tests {
         assert!(details[0].message.contains("took longer than 0 ms"));
         // The connection is usable again, with no handler left behind.
         let n: i64 = db
-            .read(|c| Ok(c.query_row(LONG, [], |r| r.get(0))?))
+            .read(|c| -> ApiResult<i64> { Ok(c.query_row(LONG, [], |r| r.get(0))?) })
             .await
             .unwrap();
         assert_eq!(n, 1_000_000);
@@ -194,7 +194,7 @@ mod tests {
             .await;
         assert!(failed.is_err());
         let n: i64 = db
-            .read(|c| Ok(c.query_row(LONG, [], |r| r.get(0))?))
+            .read(|c| -> ApiResult<i64> { Ok(c.query_row(LONG, [], |r| r.get(0))?) })
             .await
             .unwrap();
         assert_eq!(n, 1_000_000);
@@ -211,7 +211,7 @@ mod tests {
         };
         // Other reads go on meanwhile; the search cannot have run.
         for _ in 0..20 {
-            assert_eq!(db.read(|_| Ok(1)).await.unwrap(), 1);
+            assert_eq!(db.read(|_| Ok::<_, ApiError>(1)).await.unwrap(), 1);
             tokio::task::yield_now().await;
         }
         assert!(!waiting.is_finished());

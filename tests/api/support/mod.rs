@@ -222,7 +222,7 @@ impl TestApp {
         let kind = kind.to_string();
         self.ctx()
             .db
-            .read(move |c| {
+            .read(move |c| -> folio::ApiResult<_> {
                 Ok(
                     c.query_row("SELECT count(*) FROM events WHERE type = ?1", [kind], |r| {
                         r.get(0)
