@@ -76,7 +76,7 @@ pub async fn export(db: &Db, out: &Path, with_secrets: bool) -> ApiResult<(u64, 
         users.flush().map_err(io)?;
         let mut posts = BufWriter::new(std::fs::File::create(out.join("posts.jsonl")).map_err(io)?);
         let mut n_posts = 0;
-        crate::posts::repo::export_all(c, |p| {
+        c.posts().export_all(&mut |p| {
             let line = PostLine {
                 id: p.id,
                 author_id: p.author_id,
@@ -88,8 +88,8 @@ pub async fn export(db: &Db, out: &Path, with_secrets: bool) -> ApiResult<(u64, 
                 created_at: p.created_at,
                 updated_at: p.updated_at,
             };
-            serde_json::to_writer(&mut posts, &line).map_err(io)?;
-            posts.write_all(b"\n").map_err(io)?;
+            serde_json::to_writer(&mut posts, &line).map_err(store_io)?;
+            posts.write_all(b"\n").map_err(store_io)?;
             n_posts += 1;
             Ok(())
         })?;
@@ -125,7 +125,7 @@ pub async fn import(
     let users: Vec<UserLine> = read_lines(&dir.join("users.jsonl"))?;
     let posts: Vec<PostLine> = read_lines(&dir.join("posts.jsonl"))?;
     db.write(move |c| {
-        if !crate::posts::repo::is_empty(c)? {
+        if !c.posts().is_empty()? {
             return Err(ApiError::Conflict(
                 "the database is not empty; import only into a fresh one".into(),
             ));
@@ -164,7 +164,7 @@ pub async fn import(
                 created_at: p.created_at.clone(),
                 updated_at: p.updated_at.clone(),
             };
-            crate::posts::repo::import(c, &post)?;
+            c.posts().import(&post)?;
         }
         Ok((users.len(), posts.len(), without))
     })

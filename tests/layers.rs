@@ -296,7 +296,6 @@ const NOT_YET_BEHIND_A_REPO: &[&str] = &[
     "posts/search/stats.rs",
     "posts/search/tokenize.rs",
     "posts/search/topk.rs",
-    "posts/service.rs",
 ];
 
 /// Storage itself, and a repo's backend implementations.

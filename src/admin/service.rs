@@ -33,7 +33,7 @@ pub async fn stats(ctx: &Ctx, who: &Principal) -> ApiResult<Value> {
     admin(who)?;
     let (users, (posts, published)) = ctx
         .db
-        .read(|c| -> ApiResult<_> { Ok((c.users().total()?, crate::posts::repo::counts(c)?)) })
+        .read(|c| -> ApiResult<_> { Ok((c.users().total()?, c.posts().counts()?)) })
         .await?;
     let db = ctx.db.path().to_path_buf();
     let db_size = tokio::task::spawn_blocking(move || db_size_bytes(&db))

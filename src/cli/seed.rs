@@ -153,18 +153,15 @@ pub fn seed_shaped(
                     let id = crate::users::model::new_id();
                     let at = crate::clock::now_string();
                     let slug = format!("{}-{n}", crate::posts::model::slugify(&title));
-                    crate::posts::repo::insert(
-                        c,
-                        &crate::posts::repo::NewPost {
-                            id: &id,
-                            author_id: &author,
-                            title: &title,
-                            slug: &slug,
-                            content: &content,
-                            published,
-                            at: &at,
-                        },
-                    )?;
+                    c.posts().insert(&crate::posts::repo::NewPost {
+                        id: &id,
+                        author_id: &author,
+                        title: &title,
+                        slug: &slug,
+                        content: &content,
+                        published,
+                        at: &at,
+                    })?;
                 }
                 Ok(())
             }))

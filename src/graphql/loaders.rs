@@ -82,17 +82,11 @@ impl Loader<PostsOf> for PostsLoader {
                 .ctx
                 .db
                 .read(move |c| {
-                    crate::posts::repo::by_authors(
-                        c,
-                        &authors,
-                        all_drafts,
-                        viewer.as_deref(),
-                        limit,
-                        offset,
-                    )
+                    c.posts()
+                        .by_authors(&authors, all_drafts, viewer.as_deref(), limit, offset)
                 })
                 .await
-                .map_err(Arc::new)?;
+                .map_err(|e| Arc::new(e.into()))?;
             for p in posts {
                 let key = PostsOf {
                     author_id: p.author_id.clone(),

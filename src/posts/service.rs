@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 use super::cached::{CachedPost, FeedEntry};
 use super::cursor;
 use super::model::{self, Post, PostSort, PublishedFilter};
-use super::repo::{self, After, ListFilter, NewPost};
+use super::repo::{After, ListFilter, NewPost};
 use crate::auth::Principal;
 use crate::ctx::Ctx;
+use crate::db::Tx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use crate::events::outbox;
 use crate::users::model::parse_id;
@@ -41,7 +42,7 @@ async fn load(ctx: &Ctx, id: &str) -> ApiResult<Option<Arc<CachedPost>>> {
         Err(t) => t,
     };
     let key = id.to_string();
-    let found = ctx.db.read(move |c| repo::by_id(c, &key)).await?;
+    let found = ctx.db.read(move |c| c.posts().by_id(&key)).await?;
     Ok(found.map(|post| {
         let served = serve(post);
         ctx.caches
@@ -57,7 +58,7 @@ async fn id_of_slug(ctx: &Ctx, slug: &str) -> ApiResult<Option<String>> {
         Err(t) => t,
     };
     let key = slug.to_string();
-    let found = ctx.db.read(move |c| repo::by_slug(c, &key)).await?;
+    let found = ctx.db.read(move |c| c.posts().by_slug(&key)).await?;
     Ok(found.map(|post| {
         ctx.caches
             .slugs
@@ -173,9 +174,11 @@ pub async fn list(
     let (mut rows, total) = ctx
         .db
         .read(move |c| -> ApiResult<_> {
-            let rows = repo::list(c, &filter, sort, limit + 1, offset, after.as_ref())?;
+            let rows = c
+                .posts()
+                .list(&filter, sort, limit + 1, offset, after.as_ref())?;
             let total = if counted {
-                Some(repo::count(c, &filter)?)
+                Some(c.posts().count(&filter)?)
             } else {
                 None
             };
@@ -309,8 +312,8 @@ pub struct CreatePost {
 }
 
 /// Picks a free slug for `base` inside the write transaction.
-fn unique_slug(c: &rusqlite::Connection, base: &str) -> ApiResult<String> {
-    Ok(match repo::highest_suffix(c, base)? {
+fn unique_slug(c: &mut Tx<'_>, base: &str) -> ApiResult<String> {
+    Ok(match c.posts().highest_suffix(base)? {
         None => base.to_string(),
         Some(n) => model::with_suffix(base, n + 1),
     })
@@ -359,7 +362,7 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
             };
             let slug = match slug {
                 Some(s) => {
-                    if repo::slug_taken(c, &s, None)? {
+                    if c.posts().slug_taken(&s, None)? {
                         return Err(ApiError::Conflict(format!("The slug \"{s}\" is taken")));
                     }
                     s
@@ -368,18 +371,15 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
             };
             let id = crate::users::model::new_id();
             let at = crate::clock::now_string();
-            repo::insert(
-                c,
-                &NewPost {
-                    id: &id,
-                    author_id: &author_id,
-                    title: &title,
-                    slug: &slug,
-                    content: &content,
-                    published,
-                    at: &at,
-                },
-            )?;
+            c.posts().insert(&NewPost {
+                id: &id,
+                author_id: &author_id,
+                title: &title,
+                slug: &slug,
+                content: &content,
+                published,
+                at: &at,
+            })?;
             // Exactly what reading the row back would give (every column
             // was written above), without the read.
             let post = Post {
@@ -416,8 +416,11 @@ pub struct UpdatePost {
 
 /// Loads a post for a write and checks the caller may change it; drafts the
 /// caller may not see are `404`, visible posts it may not change `403`.
-fn load_for_write(c: &rusqlite::Connection, who: &Principal, id: &str) -> ApiResult<Post> {
-    let post = repo::by_id(c, id)?.ok_or_else(|| ApiError::not_found("Post"))?;
+fn load_for_write(c: &mut Tx<'_>, who: &Principal, id: &str) -> ApiResult<Post> {
+    let post = c
+        .posts()
+        .by_id(id)?
+        .ok_or_else(|| ApiError::not_found("Post"))?;
     if !can_see(Some(who), &post) {
         return Err(ApiError::not_found("Post"));
     }
@@ -451,18 +454,20 @@ pub async fn update(
             let before = load_for_write(c, &who, &target)?;
             pre.check_if_match(&serve(before.clone()).etag)?;
             if let Some(s) = &slug {
-                if repo::slug_taken(c, s, Some(&target))? {
+                if c.posts().slug_taken(s, Some(&target))? {
                     return Err(ApiError::Conflict(format!("The slug \"{s}\" is taken")));
                 }
             }
-            repo::update_fields(
-                c,
+            c.posts().update_fields(
                 &target,
                 title.as_deref(),
                 content.as_deref(),
                 slug.as_deref(),
             )?;
-            let after = repo::by_id(c, &target)?.ok_or_else(|| ApiError::not_found("Post"))?;
+            let after = c
+                .posts()
+                .by_id(&target)?
+                .ok_or_else(|| ApiError::not_found("Post"))?;
             if after != before {
                 outbox::record(c, "post.updated", &after)?;
             }
@@ -491,8 +496,11 @@ pub async fn set_published(
             if before.published == published {
                 return Ok(before);
             }
-            repo::set_published(c, &target, published)?;
-            let after = repo::by_id(c, &target)?.ok_or_else(|| ApiError::not_found("Post"))?;
+            c.posts().set_published(&target, published)?;
+            let after = c
+                .posts()
+                .by_id(&target)?
+                .ok_or_else(|| ApiError::not_found("Post"))?;
             let kind = if published {
                 "post.published"
             } else {
@@ -515,7 +523,7 @@ pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
         .db
         .write(move |c| -> ApiResult<_> {
             let post = load_for_write(c, &who, &target)?;
-            repo::delete(c, &target)?;
+            c.posts().delete(&target)?;
             record_deleted(c, &post)?;
             Ok(post)
         })
@@ -526,7 +534,7 @@ pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
 
 /// Records a deletion: `post.unpublished` first when the post was public (it
 /// stops being so now), then `post.deleted`.
-pub(crate) fn record_deleted(c: &rusqlite::Connection, post: &Post) -> ApiResult<()> {
+pub(crate) fn record_deleted(c: &mut Tx<'_>, post: &Post) -> ApiResult<()> {
     if post.published {
         let gone = Post {
             published: false,

@@ -338,10 +338,10 @@ pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
                 .by_id(&target)?
                 .ok_or_else(|| ApiError::not_found("User"))?;
             guard_last_admin(c, &user, true)?;
-            let posts = crate::posts::repo::ids_by_author(c, &target)?;
+            let posts = c.posts().ids_by_author(&target)?;
             for (post_id, _) in &posts {
-                let post = crate::posts::repo::by_id(c, post_id)?;
-                crate::posts::repo::delete(c, post_id)?;
+                let post = c.posts().by_id(post_id)?;
+                c.posts().delete(post_id)?;
                 if let Some(post) = post {
                     crate::posts::service::record_deleted(c, &post)?;
                 }

@@ -9,7 +9,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use crate::error::ApiResult;
 use crate::posts::model::Post;
-use crate::posts::repo::from_row;
+use crate::posts::repo::sqlite::from_row;
 
 mod terms;
 #[cfg(test)]

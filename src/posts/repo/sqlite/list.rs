@@ -5,19 +5,9 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection};
 
 use super::from_row;
-use crate::error::ApiResult;
+use crate::db::{StoreError, StoreResult};
 use crate::posts::model::{Post, PostSort, PublishedFilter};
-
-/// Which posts a list may show.
-#[derive(Debug, Clone)]
-pub struct ListFilter {
-    pub published: PublishedFilter,
-    /// For a plain user: drafts only of this author. `None`: every draft
-    /// (admins, keys) — or none at all for anonymous callers (see `no_drafts`).
-    pub drafts_of: Option<String>,
-    pub no_drafts: bool,
-    pub author_id: Option<String>,
-}
+use crate::posts::repo::{After, ListFilter};
 
 impl ListFilter {
     pub(super) fn sql(&self, args: &mut Vec<SqlValue>) -> String {
@@ -66,13 +56,6 @@ pub fn sort_key(sort: PostSort, filter: PublishedFilter) -> &'static str {
     }
 }
 
-/// Where a keyset page starts: after the item with this sort value and id.
-#[derive(Debug, Clone)]
-pub struct After {
-    pub key: String,
-    pub id: String,
-}
-
 /// One page of posts plus the sort key of each (for the next cursor).
 pub fn list(
     conn: &Connection,
@@ -81,7 +64,7 @@ pub fn list(
     limit: u32,
     offset: u64,
     after: Option<&After>,
-) -> ApiResult<Vec<(Post, String)>> {
+) -> StoreResult<Vec<(Post, String)>> {
     let mut args = Vec::new();
     let mut sql_where = filter.sql(&mut args);
     let key = sort_key(sort, filter.published);
@@ -117,7 +100,7 @@ pub fn list(
 /// triggers keep in `post_counts` (the filter only ever tests `published`
 /// and `author_id`, which that table has): counting the rows themselves
 /// takes ~120 ms at 1M posts.
-pub fn count(conn: &Connection, filter: &ListFilter) -> ApiResult<u64> {
+pub fn count(conn: &Connection, filter: &ListFilter) -> StoreResult<u64> {
     let mut args = Vec::new();
     let sql_where = filter.sql(&mut args);
     let sql = format!("SELECT coalesce(sum(p.n), 0) FROM post_counts p WHERE {sql_where}");
@@ -127,7 +110,7 @@ pub fn count(conn: &Connection, filter: &ListFilter) -> ApiResult<u64> {
 }
 
 /// Counts for the admin dashboard: (posts, published posts).
-pub fn counts(conn: &Connection) -> ApiResult<(i64, i64)> {
+pub fn counts(conn: &Connection) -> StoreResult<(i64, i64)> {
     Ok(conn.query_row(
         "SELECT coalesce(sum(n), 0), coalesce(sum(CASE WHEN published = 1 THEN n END), 0)
          FROM post_counts",
@@ -146,8 +129,8 @@ pub fn by_authors(
     viewer: Option<&str>,
     limit: u32,
     offset: u64,
-) -> ApiResult<Vec<Post>> {
-    let list = serde_json::to_string(authors).map_err(crate::error::ApiError::internal)?;
+) -> StoreResult<Vec<Post>> {
+    let list = serde_json::to_string(authors).map_err(StoreError::other)?;
     let sql = "SELECT id, title, slug, content, author_id, username, published, published_at,
             created_at, updated_at FROM (
           SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username, p.published,
