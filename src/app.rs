@@ -78,7 +78,7 @@ pub async fn build(config: Config) -> Result<Rocket<Build>, BuildError> {
     tracing::info!(
         data_dir = %config.data_dir.display(),
         database = %db.path().display(),
-        sqlite_version = rusqlite::version(),
+        sqlite_version = crate::db::sqlite_version(),
         synchronous = config.database.synchronous.pragma(),
         "database ready"
     );

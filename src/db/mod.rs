@@ -105,6 +105,11 @@ impl DbOptions {
     }
 }
 
+/// The linked SQLite's version, for the startup log.
+pub fn sqlite_version() -> &'static str {
+    rusqlite::version()
+}
+
 /// A cheap-to-clone handle on the database.
 #[derive(Clone)]
 pub struct Db {
