@@ -1,6 +1,8 @@
 //! Builds the Rocket: manages state, attaches fairings and mounts each
 //! feature's routes. [`build`] is the one way to make a server.
 
+pub mod jobs;
+
 use std::time::Duration;
 
 use rocket::fairing::AdHoc;
@@ -124,7 +126,7 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
                 tokio::spawn(pump_ctx.hub.clone().pump(pump_ctx.db.clone(), stop));
                 let stop = rocket.shutdown();
                 tokio::spawn(events::dispatcher::run(tasks_ctx.clone(), stop));
-                spawn_maintenance(tasks_ctx, rocket.shutdown());
+                jobs::spawn_all(&tasks_ctx, &rocket.shutdown());
             })
         }))
         // Rocket runs shutdown fairings as soon as shutdown begins, while
@@ -154,107 +156,4 @@ fn assemble(ctx: Ctx) -> Rocket<Build> {
         .mount("/api", openapi::routes())
         .mount("/", graphql::route::routes(graphql_playground))
         .register("/", http::catchers::all())
-}
-
-/// WAL size past which the maintenance task checkpoints even under load
-/// (checked every half second, so the WAL stays well under the 64 MiB
-/// `journal_size_limit`).
-const WAL_SOFT_LIMIT: u64 = 32 * 1024 * 1024;
-
-/// Periodic upkeep until shutdown: noticing other processes' writes (the
-/// CLI while the server runs) to flush the caches, and expired refresh tokens.
-fn spawn_maintenance(ctx: Ctx, shutdown: rocket::Shutdown) {
-    tokio::spawn(async move {
-        let mut hourly = tokio::time::interval(Duration::from_secs(3600));
-        let mut every_second = tokio::time::interval(Duration::from_millis(500));
-        let mut seen = ctx.db.data_version().await.unwrap_or(-1);
-        let mut checkpoints = tokio::time::interval(Duration::from_secs(
-            ctx.config.database.checkpoint_interval_seconds.max(1),
-        ));
-        let quiet = Duration::from_secs(ctx.config.database.checkpoint_interval_seconds.max(1));
-        let mut commits = ctx.db.commits();
-        let mut wrote_since_checkpoint = true;
-        let mut last_write = std::time::Instant::now();
-        // Cheap (`stats::refresh` bounds each analysis), and a table that
-        // grew tenfold is planned from its new size within the hour.
-        let mut optimize = tokio::time::interval(Duration::from_secs(3600));
-        optimize.tick().await;
-        let backup_every = ctx.config.backup.interval_minutes;
-        let mut backups = tokio::time::interval(Duration::from_secs(60 * backup_every.max(1)));
-        backups.tick().await;
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = every_second.tick() => {
-                    // Under sustained writes and reads SQLite's passive
-                    // checkpoints cannot restart the WAL, which then grows
-                    // without bound; past a soft limit, a TRUNCATE checkpoint
-                    // waits the moment it takes for readers to move on.
-                    if wrote_since_checkpoint && ctx.db.wal_size().await > WAL_SOFT_LIMIT {
-                        match ctx.db.checkpoint().await {
-                            Ok(()) => tracing::debug!("WAL over its soft limit: checkpointed"),
-                            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
-                        }
-                    }
-                    if let Ok(v) = ctx.db.data_version().await {
-                        if v != seen {
-                            seen = v;
-                            ctx.caches.flush();
-                            // A process that wrote posts without Folio's
-                            // writer (the sqlite3 shell) left its search
-                            // index changes queued: an empty batch applies them.
-                            if let Err(e) = ctx.db.write(|_| Ok::<_, ApiError>(())).await {
-                                tracing::warn!(error = %e, "applying queued search index changes failed");
-                            }
-                            tracing::debug!("another process wrote to the database: caches flushed");
-                        }
-                    }
-                }
-                _ = commits.changed() => {
-                    wrote_since_checkpoint = true;
-                    last_write = std::time::Instant::now();
-                }
-                _ = checkpoints.tick() => {
-                    // TRUNCATE waits for readers, so it runs only once writes
-                    // have gone quiet; under load SQLite's automatic passive
-                    // checkpoints and journal_size_limit keep the WAL bounded.
-                    if wrote_since_checkpoint && last_write.elapsed() >= quiet {
-                        match ctx.db.checkpoint().await {
-                            Ok(()) => wrote_since_checkpoint = false,
-                            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
-                        }
-                    }
-                }
-                _ = optimize.tick() => {
-                    if let Err(e) = ctx.db.optimize().await {
-                        tracing::warn!(error = %e, "refreshing planner statistics failed");
-                    }
-                }
-                _ = backups.tick(), if backup_every > 0 => {
-                    match admin::service::run_backup(&ctx).await {
-                        Ok(_) => {
-                            let removed = crate::db::backup::prune(&ctx.config.data_dir, ctx.config.backup.keep.max(1));
-                            if removed > 0 {
-                                tracing::info!(removed, "deleted old backups");
-                            }
-                        }
-                        Err(e) => tracing::error!(error = %e, "scheduled backup failed"),
-                    }
-                }
-                _ = hourly.tick() => {
-                    match auth::service::purge_expired(&ctx).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(deleted = n, "purged expired refresh tokens"),
-                        Err(e) => tracing::warn!(error = %e, "purging refresh tokens failed"),
-                    }
-                    match events::purge_old(&ctx).await {
-                        Ok((0, 0)) => {}
-                        Ok((e, d)) => tracing::info!(events = e, deliveries = d, "purged events past retention"),
-                        Err(e) => tracing::warn!(error = %e, "purging old events failed"),
-                    }
-                }
-            }
-        }
-    });
 }
