@@ -23,6 +23,7 @@ mod headers;
 mod hostile;
 mod limits;
 mod logs;
+mod metrics;
 mod migrations;
 mod openapi;
 mod ops;
