@@ -234,7 +234,8 @@ mod tests {
         ctx.db.write(|_| Ok::<_, ApiError>(())).await.unwrap();
         assert!(!notice_foreign_writes(&ctx, &mut seen).await);
         assert!(ctx.caches.slugs.get(&"s".to_string()).is_ok());
-        let other = rusqlite::Connection::open(ctx.db.path()).unwrap();
+        let opts = DbOptions::from_config(&ctx.config, crate::db::Hooks::NONE);
+        let other = crate::db::open_connection(ctx.db.path(), &opts).unwrap();
         other
             .execute_batch("CREATE TABLE elsewhere (x INTEGER)")
             .unwrap();
