@@ -63,9 +63,9 @@ impl Outcome {
 }
 
 /// From this many ranked matches on, a search ranks them in parts
-/// (`Ctx::search_parts`), on as many pooled connections at once: a
-/// term in 1 % of 1M posts ranks ~9,000 of them, 30 ms on one core. Below
-/// it, one statement on one connection ranks them and reads the page.
+/// (`Ctx::search_parts`), on as many pooled connections at once, so a term
+/// common in a large database does not rank on one core. Below it, one
+/// statement on one connection ranks them and reads the page.
 pub const PARALLEL_FROM: usize = 2_000;
 
 /// How many of a split search's page of `len` hits one read fetches: the
@@ -162,8 +162,8 @@ pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outco
             });
             let ranked = searched(rocket::futures::future::try_join_all(ranked).await)?;
             let page = repo::merge_ranked(ranked, limit, offset);
-            // The page's posts and snippets (~0.1 ms each at 1M posts), read
-            // in as many parts too, kept in order.
+            // The page's posts and snippets, read in as many parts too,
+            // kept in order.
             let reads = page.chunks(page_chunk(page.len(), parts)).map(|chunk| {
                 let (expr, chunk) = (Arc::clone(&expr), chunk.to_vec());
                 limits.read(&ctx.db, move |c| repo::hits_for(c, &expr, &chunk))

@@ -7,8 +7,8 @@ impl Parsed {
     /// Renders the FTS5 expression. `expand` may replace a prefix term by
     /// the exact indexed tokens it matches (`"ru"*` → `("rust" OR "rusty")`):
     /// the same posts match, but FTS5 reads each token's list lazily instead
-    /// of merging every matching list in full before the first row, which at
-    /// 1M posts costs ~50 ms per statement. `None` from `expand` keeps the
+    /// of merging every matching list in full before the first row, which is
+    /// slow on a large database. `None` from `expand` keeps the
     /// prefix as it is.
     ///
     /// Returns `None` when nothing can match: a term that must match expanded

@@ -99,8 +99,7 @@ pub fn merge_ranked(parts: Vec<Vec<(i64, f64)>>, limit: u32, offset: u64) -> Vec
 /// The hits for ranked (rowid, score) pairs, in their order, with their
 /// posts and snippets. A post deleted since it was ranked is left out.
 /// One lookup per row, by rowid: joined to the ranked page instead, the
-/// planner may scan every match of the expression as the outer loop (half
-/// a second at 1M posts).
+/// planner may scan every match of the expression as the outer loop.
 pub fn hits_for(conn: &Connection, expr: &str, ranked: &[(i64, f64)]) -> ApiResult<Vec<Hit>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
