@@ -1,0 +1,148 @@
+//! The rules for posts: visibility of drafts, who may write, slugs made
+//! unique inside the write transaction, events in the same transaction, and
+//! cache invalidation after commit.
+
+mod list;
+mod write;
+
+pub use list::*;
+pub use write::*;
+
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::cached::{CachedPost, FeedEntry};
+use super::cursor;
+use super::model::{self, Post, PostSort, PublishedFilter};
+use super::repo::{After, ListFilter, NewPost};
+use crate::auth::Principal;
+use crate::ctx::Ctx;
+use crate::db::Tx;
+use crate::error::{ApiError, ApiResult, FieldError, Problems};
+use crate::events::outbox;
+use crate::users::model::parse_id;
+use crate::values::page::{parse_limit, Page};
+use crate::values::version::{etag_of, Preconditions};
+
+/// May `viewer` see this post?
+pub fn can_see(viewer: Option<&Principal>, post: &Post) -> bool {
+    post.published || viewer.is_some_and(|p| p.can_read_all() || p.is_user(&post.author_id))
+}
+
+/// May `who` change or delete this post?
+pub fn can_edit(who: &Principal, post: &Post) -> bool {
+    who.can_write_all() || who.is_user(&post.author_id)
+}
+
+fn serve(post: Post) -> Arc<CachedPost> {
+    let body = post.body();
+    let etag = etag_of(&body);
+    Arc::new(CachedPost { post, body, etag })
+}
+
+/// Loads a post by id through the cache.
+async fn load(ctx: &Ctx, id: &str) -> ApiResult<Option<Arc<CachedPost>>> {
+    let ticket = match ctx.caches.posts.get(&id.to_string()) {
+        Ok(p) => return Ok(Some(p)),
+        Err(t) => t,
+    };
+    let key = id.to_string();
+    let found = ctx.db.read(move |c| c.posts().by_id(&key)).await?;
+    Ok(found.map(|post| {
+        let served = serve(post);
+        ctx.caches
+            .posts
+            .insert(ticket, id.to_string(), served.clone());
+        served
+    }))
+}
+
+async fn id_of_slug(ctx: &Ctx, slug: &str) -> ApiResult<Option<String>> {
+    let ticket = match ctx.caches.slugs.get(&slug.to_string()) {
+        Ok(id) => return Ok(Some(id)),
+        Err(t) => t,
+    };
+    let key = slug.to_string();
+    let found = ctx.db.read(move |c| c.posts().by_slug(&key)).await?;
+    Ok(found.map(|post| {
+        ctx.caches
+            .slugs
+            .insert(ticket, slug.to_string(), post.id.clone());
+        post.id
+    }))
+}
+
+/// `GET /api/posts/{id-or-slug}`: drafts are `404` to those who may not see them.
+pub async fn get(ctx: &Ctx, viewer: Option<&Principal>, key: &str) -> ApiResult<Arc<CachedPost>> {
+    let id = match parse_id(key) {
+        Some(id) => Some(id),
+        None if key.len() <= 80 => id_of_slug(ctx, key).await?,
+        None => None,
+    };
+    let Some(id) = id else {
+        return Err(ApiError::not_found("Post"));
+    };
+    match load(ctx, &id).await? {
+        Some(p) if can_see(viewer, &p.post) => Ok(p),
+        _ => Err(ApiError::not_found("Post")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::apikeys::Scopes;
+    use crate::users::model::Role;
+
+    fn post(published: bool) -> Post {
+        Post {
+            id: "p".into(),
+            title: "t".into(),
+            slug: "t".into(),
+            content: "c".into(),
+            author_id: "a".into(),
+            author_username: "ann".into(),
+            published,
+            published_at: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn draft_visibility_and_editing() {
+        let author = Principal::User {
+            id: "a".into(),
+            role: Role::User,
+        };
+        let other = Principal::User {
+            id: "b".into(),
+            role: Role::User,
+        };
+        let admin = Principal::User {
+            id: "c".into(),
+            role: Role::Admin,
+        };
+        let read = Principal::ApiKey {
+            id: "k".into(),
+            scopes: Scopes::new(true, false, false),
+        };
+        let write = Principal::ApiKey {
+            id: "k".into(),
+            scopes: Scopes::new(false, true, false),
+        };
+        let draft = post(false);
+        assert!(!can_see(None, &draft));
+        assert!(!can_see(Some(&other), &draft));
+        assert!(
+            can_see(Some(&author), &draft)
+                && can_see(Some(&admin), &draft)
+                && can_see(Some(&read), &draft)
+        );
+        assert!(can_see(None, &post(true)));
+        assert!(can_edit(&author, &draft) && can_edit(&admin, &draft) && can_edit(&write, &draft));
+        assert!(!can_edit(&other, &draft) && !can_edit(&read, &draft));
+    }
+}
