@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::principal::Principal;
-use super::repo::{self, ApiKeyRow};
+use super::repo::ApiKeyRow;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
 
@@ -128,7 +128,7 @@ pub async fn create(
         created_at: String::new(),
         last_used_at: None,
     };
-    let row = ctx.db.write(move |c| repo::insert_api_key(c, &row)).await?;
+    let row = ctx.db.write(move |c| c.auth().insert_api_key(&row)).await?;
     tracing::info!(api_key_id = %row.id, prefix = %row.prefix, "API key created");
     Ok((row, key))
 }
@@ -137,7 +137,7 @@ pub async fn list(ctx: &Ctx, who: &Principal) -> ApiResult<Vec<ApiKeyRow>> {
     if !who.is_admin() {
         return Err(ApiError::forbidden());
     }
-    ctx.db.read(|c| repo::active_api_keys(c)).await
+    Ok(ctx.db.read(|c| c.auth().active_api_keys()).await?)
 }
 
 pub async fn revoke(ctx: &Ctx, who: &Principal, id: &str) -> ApiResult<()> {
@@ -147,7 +147,7 @@ pub async fn revoke(ctx: &Ctx, who: &Principal, id: &str) -> ApiResult<()> {
     let id = id.to_string();
     let prefix = ctx
         .db
-        .write(move |c| repo::revoke_api_key(c, &id))
+        .write(move |c| c.auth().revoke_api_key(&id))
         .await?
         .ok_or_else(|| ApiError::not_found("API key"))?;
     ctx.caches.api_keys.invalidate(&prefix);

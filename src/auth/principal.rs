@@ -118,7 +118,7 @@ pub async fn key_principal(ctx: &Ctx, key: &str) -> Result<Principal, AuthFailur
             let p = prefix.clone();
             let row = ctx
                 .db
-                .read(move |c| super::repo::api_key_by_prefix(c, &p))
+                .read(move |c| c.auth().api_key_by_prefix(&p))
                 .await
                 .map_err(|_| AuthFailure::InvalidApiKey)?
                 .ok_or(AuthFailure::InvalidApiKey)?;

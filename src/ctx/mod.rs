@@ -118,10 +118,7 @@ impl Ctx {
         let id = id.to_string();
         tokio::spawn(async move {
             let key = id.clone();
-            if let Err(e) = db
-                .write(move |c| crate::auth::repo::touch_api_key(c, &key))
-                .await
-            {
+            if let Err(e) = db.write(move |c| c.auth().touch_api_key(&key)).await {
                 tracing::warn!(api_key_id = %id, error = %e, "could not record API key use");
             }
         });

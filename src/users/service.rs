@@ -298,7 +298,7 @@ pub async fn update(
                 if d != before.disabled {
                     c.users().set_disabled(&target_id, d)?;
                     if d {
-                        crate::auth::repo::revoke_user_sessions(c, &target_id)?;
+                        c.auth().revoke_user_sessions(&target_id)?;
                     }
                 }
             }

@@ -3,7 +3,6 @@
 
 use super::tokens::{lifetimes, store_refresh, token_hash};
 use super::{session, ClientMeta, Session};
-use crate::auth::repo;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, AuthFailure};
 use crate::users::model::User;
@@ -96,14 +95,14 @@ pub async fn refresh(ctx: &Ctx, token: &str, meta: ClientMeta) -> ApiResult<Sess
     let outcome = ctx
         .db
         .write(move |c| -> ApiResult<_> {
-            let Some(row) = repo::refresh_by_hash(c, &hash)? else {
+            let Some(row) = c.auth().refresh_by_hash(&hash)? else {
                 return Ok(Rotation::Invalid);
             };
             if row.revoked_at.is_some() {
                 return Ok(Rotation::Invalid);
             }
             if row.used_at.is_some() {
-                repo::revoke_family(c, &row.family_id)?;
+                c.auth().revoke_family(&row.family_id)?;
                 return Ok(Rotation::Reused);
             }
             let now = crate::clock::now_string();
@@ -114,7 +113,7 @@ pub async fn refresh(ctx: &Ctx, token: &str, meta: ClientMeta) -> ApiResult<Sess
                 Some(u) if !u.disabled => u,
                 _ => return Ok(Rotation::Invalid),
             };
-            repo::mark_used(c, &hash)?;
+            c.auth().mark_used(&hash)?;
             let next = store_refresh(
                 c,
                 &user.id,
@@ -139,8 +138,8 @@ pub async fn refresh(ctx: &Ctx, token: &str, meta: ClientMeta) -> ApiResult<Sess
 pub async fn logout(ctx: &Ctx, token: &str) -> ApiResult<()> {
     let hash = token_hash(token.trim());
     ctx.db
-        .write(move |c| match repo::refresh_by_hash(c, &hash)? {
-            Some(row) => repo::revoke_family(c, &row.family_id),
+        .write(move |c| match c.auth().refresh_by_hash(&hash)? {
+            Some(row) => Ok(c.auth().revoke_family(&row.family_id)?),
             None => Err(ApiError::Unauthorized(AuthFailure::InvalidRefreshToken)),
         })
         .await

@@ -4,7 +4,6 @@
 use super::tokens::{lifetimes, store_refresh};
 use super::{require_user, session, ClientMeta, Session};
 use crate::auth::principal::Principal;
-use crate::auth::repo;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
 
@@ -21,7 +20,7 @@ pub async fn end_all_sessions(ctx: &Ctx, user_id: &str) -> ApiResult<()> {
     ctx.db
         .write(move |c| {
             c.users().bump_token_version(&id)?;
-            repo::revoke_user_sessions(c, &id)
+            c.auth().revoke_user_sessions(&id)
         })
         .await?;
     ctx.caches.auth.invalidate(&user_id.to_string());
@@ -65,7 +64,7 @@ pub async fn change_password(
         .write(move |c| -> ApiResult<_> {
             c.users().set_password_hash(&user_id, &hash)?;
             c.users().bump_token_version(&user_id)?;
-            repo::revoke_user_sessions(c, &user_id)?;
+            c.auth().revoke_user_sessions(&user_id)?;
             let user = c
                 .users()
                 .by_id(&user_id)?
@@ -89,7 +88,7 @@ pub async fn reset_password(ctx: &Ctx, user_id: &str, password: String) -> ApiRe
         .write(move |c| {
             c.users().set_password_hash(&id, &hash)?;
             c.users().bump_token_version(&id)?;
-            repo::revoke_user_sessions(c, &id)
+            c.auth().revoke_user_sessions(&id)
         })
         .await?;
     ctx.caches.auth.invalidate(&user_id.to_string());

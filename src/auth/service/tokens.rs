@@ -7,8 +7,9 @@ use sha2::{Digest, Sha256};
 use time::Duration;
 
 use super::ClientMeta;
-use crate::auth::repo::{self, NewRefresh};
+use crate::auth::repo::NewRefresh;
 use crate::ctx::Ctx;
+use crate::db::Tx;
 use crate::error::ApiResult;
 use crate::users::model::new_id;
 
@@ -39,7 +40,7 @@ pub(super) fn lifetimes(ctx: &Ctx) -> Lifetimes {
 /// Starts a session family (or continues `family`) inside a write job;
 /// returns the new refresh token.
 pub(super) fn store_refresh(
-    conn: &rusqlite::Connection,
+    tx: &mut Tx<'_>,
     user_id: &str,
     life: Lifetimes,
     meta: &ClientMeta,
@@ -59,19 +60,16 @@ pub(super) fn store_refresh(
     } else {
         family_expires_at
     };
-    repo::insert_refresh(
-        conn,
-        &NewRefresh {
-            token_hash: &hash,
-            family_id,
-            parent_hash: parent,
-            user_id,
-            expires_at,
-            family_expires_at,
-            user_agent: meta.user_agent.as_deref(),
-            ip: meta.ip.as_deref(),
-        },
-    )?;
+    tx.auth().insert_refresh(&NewRefresh {
+        token_hash: &hash,
+        family_id,
+        parent_hash: parent,
+        user_id,
+        expires_at,
+        family_expires_at,
+        user_agent: meta.user_agent.as_deref(),
+        ip: meta.ip.as_deref(),
+    })?;
     Ok(token)
 }
 
@@ -83,12 +81,13 @@ pub async fn purge_expired(ctx: &Ctx) -> ApiResult<usize> {
     let at = now.clone();
     if !ctx
         .db
-        .read(move |c| repo::any_expired_refresh(c, &at))
+        .read(move |c| c.auth().any_expired_refresh(&at))
         .await?
     {
         return Ok(0);
     }
-    ctx.db
-        .write(move |c| repo::delete_expired_refresh(c, &now))
-        .await
+    Ok(ctx
+        .db
+        .write(move |c| c.auth().delete_expired_refresh(&now))
+        .await?)
 }
