@@ -15,7 +15,6 @@ use sha2::Sha256;
 use tokio::sync::Notify;
 
 use super::egress;
-use super::repo as events_repo;
 use super::webhook_repo::{self as repo, Delivery, Webhook};
 use crate::config::WebhooksConfig;
 use crate::ctx::Ctx;
@@ -129,7 +128,7 @@ async fn fan_out(ctx: &Ctx) -> usize {
         .db
         .read(|c| -> ApiResult<_> {
             Ok(match repo::dispatcher_seq(c)? {
-                Some(seq) => seq < events_repo::max_seq(c)? && repo::any_enabled(c)?,
+                Some(seq) => seq < c.events().max_seq()? && repo::any_enabled(c)?,
                 // Never started: nothing to do until a webhook is enabled
                 // (which sets the position to the head of the log).
                 None => repo::any_enabled(c)?,
@@ -147,7 +146,7 @@ async fn fan_out(ctx: &Ctx) -> usize {
                 Some(s) => s,
                 None => {
                     // First start: webhooks get events from now on.
-                    let head = events_repo::max_seq(c)?;
+                    let head = c.events().max_seq()?;
                     repo::set_dispatcher_seq(c, head)?;
                     head
                 }
@@ -156,11 +155,11 @@ async fn fan_out(ctx: &Ctx) -> usize {
             if hooks.is_empty() {
                 // Nobody to deliver to: skip reading the events (a webhook
                 // created later only gets events from its creation on).
-                let head = events_repo::max_seq(c)?;
+                let head = c.events().max_seq()?;
                 repo::set_dispatcher_seq(c, head)?;
                 return Ok(0);
             }
-            let events = events_repo::after(c, seq, 500)?;
+            let events = c.events().after(seq, 500)?;
             let Some(last) = events.last().map(|e| e.seq) else {
                 return Ok(0);
             };

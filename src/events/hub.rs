@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, watch};
 
-use super::repo::{self, EventRow};
+use super::repo::EventRow;
 use crate::db::Db;
 
 pub struct Hub {
@@ -73,7 +73,7 @@ impl Hub {
     /// `stop` resolves.
     pub async fn pump(self: Arc<Hub>, db: Db, stop: impl std::future::Future<Output = ()>) {
         let mut commits = db.commits();
-        let mut last = db.read(|c| repo::max_seq(c)).await.unwrap_or(0);
+        let mut last = db.read(|c| c.events().max_seq()).await.unwrap_or(0);
         self.head.send_replace(last);
         tokio::pin!(stop);
         loop {
@@ -83,7 +83,7 @@ impl Hub {
                 // head is read before the second look at the listeners, so a
                 // stream that joins in between finds these events in the
                 // outbox when it catches up from the head it saw.
-                match db.read(|c| repo::max_seq(c)).await {
+                match db.read(|c| c.events().max_seq()).await {
                     Ok(head) if self.tx.receiver_count() == 0 => {
                         last = last.max(head);
                         self.advance_head(last);
@@ -93,7 +93,7 @@ impl Hub {
                 }
             }
             while self.tx.receiver_count() > 0 {
-                let batch = match db.read(move |c| repo::after(c, last, 500)).await {
+                let batch = match db.read(move |c| c.events().after(last, 500)).await {
                     Ok(b) => b,
                     Err(e) => {
                         tracing::warn!(error = %e, "reading new events failed");

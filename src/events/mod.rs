@@ -32,8 +32,11 @@ pub async fn purge_old(ctx: &Ctx) -> ApiResult<(usize, usize)> {
     let cutoff = crate::clock::format(crate::clock::now() - time::Duration::days(days));
     // A read first, so an idle server opens no write transaction.
     let at = cutoff.clone();
-    if !ctx.db.read(move |c| repo::any_before(c, &at)).await? {
+    if !ctx.db.read(move |c| c.events().any_before(&at)).await? {
         return Ok((0, 0));
     }
-    ctx.db.write(move |c| repo::delete_before(c, &cutoff)).await
+    Ok(ctx
+        .db
+        .write(move |c| c.events().delete_before(&cutoff))
+        .await?)
 }

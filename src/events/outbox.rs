@@ -1,16 +1,17 @@
 //! Recording events inside the writer's transaction: if the change commits,
 //! its event exists; if it rolls back, so does the event.
 
-use rusqlite::Connection;
 use serde::Serialize;
 
+use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 
 /// Records one event with `data` as its JSON; call it inside the same
 /// `Db::write` job as the change.
-pub fn record<T: Serialize + ?Sized>(conn: &Connection, kind: &str, data: &T) -> ApiResult<String> {
+pub fn record<T: Serialize + ?Sized>(tx: &mut Tx<'_>, kind: &str, data: &T) -> ApiResult<String> {
     let id = uuid::Uuid::now_v7().hyphenated().to_string();
     let data = serde_json::to_string(data).map_err(ApiError::internal)?;
-    super::repo::insert(conn, &id, kind, &crate::clock::now_string(), &data)?;
+    tx.events()
+        .insert(&id, kind, &crate::clock::now_string(), &data)?;
     Ok(id)
 }

@@ -16,7 +16,7 @@ use rocket::{get, routes, Request, Route, Shutdown, State};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::hub::Hub;
-use super::repo::{self, EventRow};
+use super::repo::EventRow;
 use super::EVENT_TYPES;
 use crate::auth::principal::{key_principal, user_from_token};
 use crate::auth::Principal;
@@ -137,7 +137,7 @@ pub async fn stream(
     // oldest retained event with a gap notice, or live from now.
     let (start, gap) = match last_id.0 {
         Some(id) => {
-            let found = ctx.db.read(move |c| repo::seq_of(c, &id)).await?;
+            let found = ctx.db.read(move |c| c.events().seq_of(&id)).await?;
             match found {
                 Some(seq) => (seq, false),
                 None => (0, true),
@@ -161,7 +161,7 @@ pub async fn stream(
         // Catch up from the outbox.
         loop {
             let from = last;
-            let batch = match ctx.db.read(move |c| repo::after(c, from, 500)).await {
+            let batch = match ctx.db.read(move |c| c.events().after(from, 500)).await {
                 Ok(b) => b,
                 Err(_) => break,
             };

@@ -281,7 +281,8 @@ pub fn any_enabled(conn: &Connection) -> ApiResult<bool> {
 /// would be a write transaction after every change, for nobody.)
 pub fn skip_to_head_if_idle(conn: &Connection) -> ApiResult<()> {
     if !any_enabled(conn)? {
-        set_dispatcher_seq(conn, crate::events::repo::max_seq(conn)?)?;
+        let head = crate::db::Tx::sqlite(conn).events().max_seq()?;
+        set_dispatcher_seq(conn, head)?;
     }
     Ok(())
 }

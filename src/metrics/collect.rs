@@ -74,7 +74,7 @@ impl Scrape {
             .db
             .read(|c| -> ApiResult<_> {
                 Ok((
-                    crate::events::repo::pending_count(c)?,
+                    c.events().pending_count()?,
                     crate::events::webhook_repo::outcome_counts(c)?,
                 ))
             })

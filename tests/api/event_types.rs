@@ -10,31 +10,18 @@ use crate::support::{id_of, TestApp, PASSWORD};
 
 /// The outbox's last sequence number, to read what a write adds after it.
 async fn mark(app: &TestApp) -> i64 {
-    app.ctx()
-        .db
-        .read(|c| -> folio::ApiResult<i64> {
-            Ok(c.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
-        })
-        .await
-        .unwrap()
+    app.ctx().db.read(|c| c.events().max_seq()).await.unwrap()
 }
 
 /// (type, data) of every event recorded after `since`, in commit order.
 async fn events_after(app: &TestApp, since: i64) -> Vec<(String, Value)> {
     app.ctx()
         .db
-        .read(move |c| -> folio::ApiResult<_> {
-            let mut stmt =
-                c.prepare("SELECT type, data FROM events WHERE seq > ?1 ORDER BY seq")?;
-            let rows = stmt.query_map([since], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
+        .read(move |c| c.events().after(since, u32::MAX))
         .await
         .unwrap()
         .into_iter()
-        .map(|(t, d)| (t, serde_json::from_str(&d).unwrap()))
+        .map(|e| (e.kind, serde_json::from_str(&e.data).unwrap()))
         .collect()
 }
 
