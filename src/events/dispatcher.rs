@@ -15,7 +15,7 @@ use sha2::Sha256;
 use tokio::sync::Notify;
 
 use super::egress;
-use super::webhook_repo::{self as repo, Delivery, Webhook};
+use super::webhook_repo::{Attempt, Delivery, Webhook};
 use crate::config::WebhooksConfig;
 use crate::ctx::Ctx;
 use crate::error::ApiResult;
@@ -123,15 +123,15 @@ fn matches(hook: &Webhook, kind: &str) -> bool {
 async fn fan_out(ctx: &Ctx) -> usize {
     // A cheap look first, so an idle server never opens write transactions,
     // and neither does a busy one with no webhook enabled (see
-    // `skip_to_head_if_idle`).
+    // `webhooks::skip_to_head_if_idle`).
     let pending = ctx
         .db
         .read(|c| -> ApiResult<_> {
-            Ok(match repo::dispatcher_seq(c)? {
-                Some(seq) => seq < c.events().max_seq()? && repo::any_enabled(c)?,
+            Ok(match c.webhooks().dispatcher_seq()? {
+                Some(seq) => seq < c.events().max_seq()? && c.webhooks().any_enabled()?,
                 // Never started: nothing to do until a webhook is enabled
                 // (which sets the position to the head of the log).
-                None => repo::any_enabled(c)?,
+                None => c.webhooks().any_enabled()?,
             })
         })
         .await
@@ -142,21 +142,26 @@ async fn fan_out(ctx: &Ctx) -> usize {
     let result = ctx
         .db
         .write(|c| -> ApiResult<_> {
-            let seq = match repo::dispatcher_seq(c)? {
+            let seq = match c.webhooks().dispatcher_seq()? {
                 Some(s) => s,
                 None => {
                     // First start: webhooks get events from now on.
                     let head = c.events().max_seq()?;
-                    repo::set_dispatcher_seq(c, head)?;
+                    c.webhooks().set_dispatcher_seq(head)?;
                     head
                 }
             };
-            let hooks: Vec<Webhook> = repo::list(c)?.into_iter().filter(|h| h.enabled).collect();
+            let hooks: Vec<Webhook> = c
+                .webhooks()
+                .list()?
+                .into_iter()
+                .filter(|h| h.enabled)
+                .collect();
             if hooks.is_empty() {
                 // Nobody to deliver to: skip reading the events (a webhook
                 // created later only gets events from its creation on).
                 let head = c.events().max_seq()?;
-                repo::set_dispatcher_seq(c, head)?;
+                c.webhooks().set_dispatcher_seq(head)?;
                 return Ok(0);
             }
             let events = c.events().after(seq, 500)?;
@@ -168,10 +173,10 @@ async fn fan_out(ctx: &Ctx) -> usize {
                     .iter()
                     .filter(|h| matches(h, &e.kind) && e.occurred_at >= h.created_at)
                 {
-                    repo::enqueue(c, &h.id, &e.id, &e.kind, &e.envelope())?;
+                    c.webhooks().enqueue(&h.id, &e.id, &e.kind, &e.envelope())?;
                 }
             }
-            repo::set_dispatcher_seq(c, last)?;
+            c.webhooks().set_dispatcher_seq(last)?;
             Ok(events.len())
         })
         .await;
@@ -196,7 +201,7 @@ async fn attempt(ctx: Ctx, client: reqwest::Client, d: Delivery) {
         .db
         .read({
             let id = d.webhook_id.clone();
-            move |c| repo::get(c, &id)
+            move |c| c.webhooks().get(&id)
         })
         .await
     {
@@ -220,17 +225,16 @@ async fn attempt(ctx: Ctx, client: reqwest::Client, d: Delivery) {
     let recorded = ctx
         .db
         .write(move |c| {
-            repo::record_attempt(
-                c,
-                &id,
-                &hook_id,
+            c.webhooks().record_attempt(&Attempt {
+                delivery_id: &id,
+                webhook_id: &hook_id,
                 code,
-                err_text.as_deref(),
+                error: err_text.as_deref(),
                 duration_ms,
-                next.as_deref(),
+                next_attempt_at: next.as_deref(),
                 final_failure,
                 disable_after,
-            )
+            })
         })
         .await;
     match (recorded, error) {
@@ -308,7 +312,7 @@ fn describe(e: &reqwest::Error) -> String {
 /// Starts due deliveries that are not yet in flight.
 async fn schedule(ctx: &Ctx, client: &reqwest::Client) {
     ctx.webhooks.begin_round();
-    let due = match ctx.db.read(|c| repo::due(c, 200)).await {
+    let due = match ctx.db.read(|c| c.webhooks().due(200)).await {
         Ok(d) => d,
         Err(e) => {
             tracing::warn!(error = %e, "reading due deliveries failed");

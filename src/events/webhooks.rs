@@ -4,10 +4,11 @@
 use rand::RngCore;
 use serde_json::{json, Value};
 
-use super::webhook_repo::{self as repo, Delivery, Webhook};
+use super::webhook_repo::{Delivery, Webhook};
 use super::EVENT_TYPES;
 use crate::auth::Principal;
 use crate::ctx::Ctx;
+use crate::db::{StoreResult, Tx};
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use crate::users::model::parse_id;
 use crate::values::page::Page;
@@ -102,6 +103,18 @@ fn generate_secret() -> String {
     format!("whsec_{}", hex::encode(b))
 }
 
+/// Before a webhook is created or enabled: when none is enabled, the events
+/// so far are nobody's, so the dispatcher starts from the newest one. (With
+/// no enabled webhook the dispatcher does not advance its position: that
+/// would be a write transaction after every change, for nobody.)
+fn skip_to_head_if_idle(tx: &mut Tx<'_>) -> StoreResult<()> {
+    if !tx.webhooks().any_enabled()? {
+        let head = tx.events().max_seq()?;
+        tx.webhooks().set_dispatcher_seq(head)?;
+    }
+    Ok(())
+}
+
 /// Creates a webhook; returns it and its secret (shown once).
 pub async fn create(
     ctx: &Ctx,
@@ -128,9 +141,11 @@ pub async fn create(
     let hook = ctx
         .db
         .write(move |c| {
-            repo::skip_to_head_if_idle(c)?;
-            repo::insert(c, &id, &url, &events, &key)?;
-            repo::get(c, &id)?.ok_or_else(|| ApiError::internal("webhook vanished"))
+            skip_to_head_if_idle(c)?;
+            c.webhooks().insert(&id, &url, &events, &key)?;
+            c.webhooks()
+                .get(&id)?
+                .ok_or_else(|| ApiError::internal("webhook vanished"))
         })
         .await?;
     tracing::info!(webhook_id = %hook.id, url = %hook.url, "webhook created");
@@ -139,14 +154,14 @@ pub async fn create(
 
 pub async fn list(ctx: &Ctx, who: &Principal) -> ApiResult<Vec<Webhook>> {
     admin(who)?;
-    ctx.db.read(|c| repo::list(c)).await
+    Ok(ctx.db.read(|c| c.webhooks().list()).await?)
 }
 
 pub async fn get(ctx: &Ctx, who: &Principal, raw: &str) -> ApiResult<Webhook> {
     admin(who)?;
     let id = parse_id(raw).ok_or_else(|| ApiError::not_found("Webhook"))?;
     ctx.db
-        .read(move |c| repo::get(c, &id))
+        .read(move |c| c.webhooks().get(&id))
         .await?
         .ok_or_else(|| ApiError::not_found("Webhook"))
 }
@@ -169,10 +184,13 @@ pub async fn update(
         .db
         .write(move |c| {
             if enabled == Some(true) {
-                repo::skip_to_head_if_idle(c)?;
+                skip_to_head_if_idle(c)?;
             }
-            repo::update(c, &id, url.as_deref(), events.as_deref(), enabled)?;
-            repo::get(c, &id)?.ok_or_else(|| ApiError::not_found("Webhook"))
+            c.webhooks()
+                .update(&id, url.as_deref(), events.as_deref(), enabled)?;
+            c.webhooks()
+                .get(&id)?
+                .ok_or_else(|| ApiError::not_found("Webhook"))
         })
         .await?;
     ctx.webhooks.wake();
@@ -181,7 +199,7 @@ pub async fn update(
 
 pub async fn delete(ctx: &Ctx, who: &Principal, raw: &str) -> ApiResult<()> {
     let hook = get(ctx, who, raw).await?;
-    ctx.db.write(move |c| repo::delete(c, &hook.id)).await?;
+    ctx.db.write(move |c| c.webhooks().delete(&hook.id)).await?;
     Ok(())
 }
 
@@ -189,7 +207,10 @@ pub async fn deliveries(ctx: &Ctx, who: &Principal, raw: &str, page: Page) -> Ap
     let hook = get(ctx, who, raw).await?;
     let (rows, total) = ctx
         .db
-        .read(move |c| repo::list_deliveries(c, &hook.id, page.limit, page.offset()))
+        .read(move |c| {
+            c.webhooks()
+                .list_deliveries(&hook.id, page.limit, page.offset())
+        })
         .await?;
     let items: Vec<Value> = rows.iter().map(delivery_json).collect();
     Ok(json!({"deliveries": items, "pagination": page.json(total)}))
@@ -210,8 +231,9 @@ pub async fn ping(ctx: &Ctx, who: &Principal, raw: &str) -> ApiResult<Delivery> 
     let delivery = ctx
         .db
         .write(move |c| {
-            repo::enqueue(c, &hook_id, &event_id, "ping", &envelope)?;
-            let (rows, _) = repo::list_deliveries(c, &hook_id, 1, 0)?;
+            c.webhooks()
+                .enqueue(&hook_id, &event_id, "ping", &envelope)?;
+            let (rows, _) = c.webhooks().list_deliveries(&hook_id, 1, 0)?;
             rows.into_iter()
                 .next()
                 .ok_or_else(|| ApiError::internal("ping delivery vanished"))
@@ -232,10 +254,12 @@ pub async fn redeliver(
     let d = ctx
         .db
         .write(move |c| {
-            repo::get_delivery(c, &hook.id, &delivery_id)?
+            c.webhooks()
+                .get_delivery(&hook.id, &delivery_id)?
                 .ok_or_else(|| ApiError::not_found("Delivery"))?;
-            repo::requeue(c, &delivery_id)?;
-            repo::get_delivery(c, &hook.id, &delivery_id)?
+            c.webhooks().requeue(&delivery_id)?;
+            c.webhooks()
+                .get_delivery(&hook.id, &delivery_id)?
                 .ok_or_else(|| ApiError::not_found("Delivery"))
         })
         .await?;

@@ -73,10 +73,7 @@ impl Scrape {
         let (events_pending, deliveries) = ctx
             .db
             .read(|c| -> ApiResult<_> {
-                Ok((
-                    c.events().pending_count()?,
-                    crate::events::webhook_repo::outcome_counts(c)?,
-                ))
+                Ok((c.events().pending_count()?, c.webhooks().outcome_counts()?))
             })
             .await
             .unwrap_or((0, Vec::new()));

@@ -223,14 +223,9 @@ async fn stored_webhook(app: &TestApp, url: String) -> String {
     let hook = id.clone();
     app.ctx()
         .db
-        .write(move |c| -> folio::ApiResult<_> {
-            folio::events::webhook_repo::insert(
-                c,
-                &hook,
-                &url,
-                &["*".to_string()],
-                "a-secret-of-16-chars",
-            )
+        .write(move |c| {
+            c.webhooks()
+                .insert(&hook, &url, &["*".to_string()], "a-secret-of-16-chars")
         })
         .await
         .unwrap();

@@ -262,7 +262,7 @@ async fn a_disabled_webhooks_backlog_does_not_hold_up_the_others() {
         .write(move |c| -> folio::ApiResult<_> {
             for i in 0..250 {
                 let event = format!("backlog-{i}");
-                folio::events::webhook_repo::enqueue(c, &hook, &event, "post.created", "{}")?;
+                c.webhooks().enqueue(&hook, &event, "post.created", "{}")?;
             }
             Ok(())
         })
