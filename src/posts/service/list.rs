@@ -5,20 +5,15 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::posts::cached::{CachedPost, FeedEntry};
-use crate::posts::cursor;
-use crate::posts::model::{self, Post, PostSort, PublishedFilter};
-use crate::posts::repo::{After, ListFilter, NewPost};
 use crate::auth::Principal;
 use crate::ctx::Ctx;
-use crate::db::Tx;
-use crate::error::{ApiError, ApiResult, FieldError, Problems};
-use crate::events::outbox;
+use crate::error::{ApiError, ApiResult, Problems};
+use crate::posts::cached::FeedEntry;
+use crate::posts::cursor;
+use crate::posts::model::{Post, PostSort, PublishedFilter};
+use crate::posts::repo::{After, ListFilter};
 use crate::users::model::parse_id;
 use crate::values::page::{parse_limit, Page};
-use crate::values::version::{etag_of, Preconditions};
-
-use super::*;
 
 /// Raw list parameters, as the transports receive them.
 #[derive(Debug, Default, Clone, Copy)]
@@ -238,4 +233,3 @@ pub async fn list_posts(
         .insert(ticket, key, Arc::new(FeedEntry::Posts(posts.clone())));
     Ok(posts)
 }
-

@@ -8,23 +8,15 @@ mod write;
 pub use list::*;
 pub use write::*;
 
-
 use std::sync::Arc;
 
-use serde_json::{json, Value};
-
-use super::cached::{CachedPost, FeedEntry};
-use super::cursor;
-use super::model::{self, Post, PostSort, PublishedFilter};
-use super::repo::{After, ListFilter, NewPost};
+use super::cached::CachedPost;
+use super::model::Post;
 use crate::auth::Principal;
 use crate::ctx::Ctx;
-use crate::db::Tx;
-use crate::error::{ApiError, ApiResult, FieldError, Problems};
-use crate::events::outbox;
+use crate::error::{ApiError, ApiResult};
 use crate::users::model::parse_id;
-use crate::values::page::{parse_limit, Page};
-use crate::values::version::{etag_of, Preconditions};
+use crate::values::version::etag_of;
 
 /// May `viewer` see this post?
 pub fn can_see(viewer: Option<&Principal>, post: &Post) -> bool {

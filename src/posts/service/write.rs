@@ -2,22 +2,17 @@
 //! events in the same transaction and invalidating the caches after
 //! commit.
 
-use std::sync::Arc;
+use serde_json::json;
 
-use serde_json::{json, Value};
-
-use crate::posts::cached::{CachedPost, FeedEntry};
-use crate::posts::cursor;
-use crate::posts::model::{self, Post, PostSort, PublishedFilter};
-use crate::posts::repo::{After, ListFilter, NewPost};
 use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use crate::events::outbox;
+use crate::posts::model::{self, Post};
+use crate::posts::repo::NewPost;
 use crate::users::model::parse_id;
-use crate::values::page::{parse_limit, Page};
-use crate::values::version::{etag_of, Preconditions};
+use crate::values::version::Preconditions;
 
 use super::*;
 
@@ -264,4 +259,3 @@ pub(crate) fn record_deleted(c: &mut Tx<'_>, post: &Post) -> ApiResult<()> {
     outbox::record(c, "post.deleted", &json!({"id": post.id}))?;
     Ok(())
 }
-
