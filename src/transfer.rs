@@ -42,12 +42,13 @@ struct PostLine {
     updated_at: String,
 }
 
-fn io(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(e.to_string())
-}
-
+/// A file or encoding error inside a storage callback (export's rows).
 fn store_io(e: impl std::fmt::Display) -> crate::db::StoreError {
     crate::db::StoreError::other(e.to_string())
+}
+
+fn io(e: impl std::fmt::Display) -> ApiError {
+    ApiError::from(store_io(e))
 }
 
 /// Writes `users.jsonl` and `posts.jsonl` into `out`; returns the counts.

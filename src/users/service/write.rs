@@ -1,185 +1,16 @@
-//! The rules for users: who may see and change what, validation, the last
-//! admin, events in the same transaction, cache invalidation after commit.
+//! Changing users: create, update (with the last-admin rule), delete and
+//! promote, each recording its events in the same transaction.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::model::{new_id, parse_id, Email, Role, User, Username};
-use super::repo::{NewUser, UserSort};
 use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::db::Tx;
-use crate::error::{ApiError, ApiResult, FieldError, Problems};
+use crate::error::{ApiError, ApiResult, Problems};
 use crate::events::outbox;
-use crate::values::page::Page;
-use crate::values::version::etag_of;
+use crate::users::model::{parse_id, Email, Role, User, Username};
 
-/// Inserts a user and records `user.created`, inside a write job.
-pub fn insert_user(
-    conn: &mut Tx<'_>,
-    email: &Email,
-    username: &Username,
-    password_hash: &str,
-    role: Role,
-) -> ApiResult<User> {
-    insert_user_as(conn, email, username, password_hash, role, false)
-}
-
-/// [`insert_user`], optionally disabled from the start; `user.created`
-/// carries the state the user was created in.
-fn insert_user_as(
-    conn: &mut Tx<'_>,
-    email: &Email,
-    username: &Username,
-    password_hash: &str,
-    role: Role,
-    disabled: bool,
-) -> ApiResult<User> {
-    let id = new_id();
-    ensure_unique(conn, Some(username.as_str()), Some(email.as_str()), None)?;
-    let mut user = conn.users().insert(&NewUser {
-        id: &id,
-        username: username.as_str(),
-        email: email.as_str(),
-        password_hash,
-        role,
-    })?;
-    if disabled {
-        conn.users().set_disabled(&id, true)?;
-        user = conn
-            .users()
-            .by_id(&id)?
-            .ok_or_else(|| ApiError::internal("inserted user vanished"))?;
-    }
-    outbox::record(conn, "user.created", &user.private_json())?;
-    Ok(user)
-}
-
-/// Refuses a taken username or email with a `409` that says which.
-pub fn ensure_unique(
-    tx: &mut Tx<'_>,
-    username: Option<&str>,
-    email: Option<&str>,
-    except_id: Option<&str>,
-) -> ApiResult<()> {
-    if let Some(name) = username {
-        if tx.users().username_taken(name, except_id)? {
-            return Err(ApiError::Conflict("That username is already taken".into()));
-        }
-    }
-    if let Some(email) = email {
-        if tx.users().email_taken(email, except_id)? {
-            return Err(ApiError::Conflict(
-                "That email is already registered".into(),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// May `viewer` see `user`'s private fields (email, role, disabled)?
-pub fn sees_private(viewer: Option<&Principal>, user_id: &str) -> bool {
-    viewer.is_some_and(|p| p.can_read_all() || p.is_user(user_id))
-}
-
-/// The user as `viewer` may see it.
-pub fn view(viewer: Option<&Principal>, user: &User) -> Value {
-    if sees_private(viewer, &user.id) {
-        user.private_json()
-    } else {
-        user.public_json()
-    }
-}
-
-/// The body of `GET /api/users/{id}` for `viewer`, and its ETag.
-pub fn body_and_etag(viewer: Option<&Principal>, user: &User) -> (String, String) {
-    let body = json!({"user": view(viewer, user)}).to_string();
-    let etag = etag_of(&body);
-    (body, etag)
-}
-
-/// Forgets everything cached about a user (and the posts showing its name).
-pub fn invalidate(ctx: &Ctx, user_id: &str, name_changed: bool) {
-    ctx.caches.forget_user(user_id);
-    if name_changed {
-        ctx.caches.invalidate_posts_all();
-    }
-}
-
-/// A user by id (through the cache); `404` for malformed or unknown ids.
-pub async fn get(ctx: &Ctx, raw_id: &str) -> ApiResult<User> {
-    let id = parse_id(raw_id).ok_or_else(|| ApiError::not_found("User"))?;
-    let ticket = match ctx.caches.users.get(&id) {
-        Ok(u) => return Ok(u),
-        Err(t) => t,
-    };
-    let key = id.clone();
-    let user = ctx
-        .db
-        .read(move |c| c.users().by_id(&key))
-        .await?
-        .ok_or_else(|| ApiError::not_found("User"))?;
-    ctx.caches.users.insert(ticket, id, user.clone());
-    Ok(user)
-}
-
-pub struct ListParams<'a> {
-    pub page: Option<&'a str>,
-    pub limit: Option<&'a str>,
-    pub search: Option<&'a str>,
-    pub sort: Option<&'a str>,
-    /// A raw offset (GraphQL's `offset`), instead of `page`.
-    pub offset: Option<u64>,
-}
-
-/// `GET /api/users`: any authenticated caller; emails are searched only for
-/// callers who may see them.
-pub async fn list(ctx: &Ctx, who: &Principal, params: ListParams<'_>) -> ApiResult<Value> {
-    let (users, page, total) = list_users(ctx, who, params).await?;
-    let items: Vec<Value> = users.iter().map(|u| view(Some(who), u)).collect();
-    Ok(json!({"users": items, "pagination": page.json(total)}))
-}
-
-/// The users of a list request, its page and the total.
-pub async fn list_users(
-    ctx: &Ctx,
-    who: &Principal,
-    params: ListParams<'_>,
-) -> ApiResult<(Vec<User>, Page, u64)> {
-    let mut problems = Problems::new();
-    let page = problems.check_all(Page::parse(params.page, params.limit));
-    let sort = match params.sort.map(str::trim) {
-        None | Some("-created_at") => UserSort::CreatedDesc,
-        Some("created_at") => UserSort::CreatedAsc,
-        Some("username") => UserSort::UsernameAsc,
-        Some("-username") => UserSort::UsernameDesc,
-        Some(_) => {
-            problems.push(FieldError::new(
-                "sort",
-                "must be one of username, -username, created_at, -created_at",
-            ));
-            UserSort::CreatedDesc
-        }
-    };
-    let search = params.search.map(str::trim).filter(|s| !s.is_empty());
-    if search.is_some_and(|s| s.chars().count() > 255) {
-        problems.push(FieldError::new("search", "must be at most 255 characters"));
-    }
-    let page = problems.into_value(page)?;
-    let with_email = who.can_read_all();
-    let search = search.map(str::to_string);
-    let offset = params.offset.unwrap_or_else(|| page.offset());
-    let (users, total) = ctx
-        .db
-        .read(move |c| -> ApiResult<_> {
-            let s = search.as_deref();
-            Ok((
-                c.users().list(s, with_email, sort, page.limit, offset)?,
-                c.users().count(s, with_email)?,
-            ))
-        })
-        .await?;
-    Ok((users, page, total))
-}
+use super::*;
 
 pub struct CreateUser {
     pub email: String,
@@ -380,26 +211,4 @@ pub async fn promote(ctx: &Ctx, key: &str) -> ApiResult<User> {
         .await?;
     invalidate(ctx, &user.id, false);
     Ok(user)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::auth::apikeys::Scopes;
-
-    #[test]
-    fn private_fields_visibility() {
-        let me = Principal::User {
-            id: "u1".into(),
-            role: Role::User,
-        };
-        let key = Principal::ApiKey {
-            id: "k".into(),
-            scopes: Scopes::new(true, false, false),
-        };
-        assert!(sees_private(Some(&me), "u1"));
-        assert!(!sees_private(Some(&me), "u2"));
-        assert!(sees_private(Some(&key), "u2"));
-        assert!(!sees_private(None, "u1"));
-    }
 }
