@@ -277,24 +277,6 @@ fn no_module_imports_a_higher_layer() {
     );
 }
 
-/// Files outside storage that still run SQLite calls themselves, until
-/// their feature's repo moves behind its trait: a file may leave this list,
-/// never join it.
-const NOT_YET_BEHIND_A_REPO: &[&str] = &[
-    "posts/search/expand.rs",
-    "posts/search/index.rs",
-    "posts/search/limits.rs",
-    "posts/search/postings.rs",
-    "posts/search/query/fts5_tests.rs",
-    "posts/search/rank/api.rs",
-    "posts/search/rank/functions.rs",
-    "posts/search/rank/mod.rs",
-    "posts/search/rank/tests.rs",
-    "posts/search/stats.rs",
-    "posts/search/tokenize.rs",
-    "posts/search/topk.rs",
-];
-
 /// Storage itself, and a repo's backend implementations.
 fn may_name_rusqlite(rel: &str) -> bool {
     rel.starts_with("db/")
@@ -322,21 +304,9 @@ fn only_storage_and_repos_name_rusqlite() {
         }
     }
     naming.sort();
-    let unexpected: Vec<_> = naming
-        .iter()
-        .filter(|f| !NOT_YET_BEHIND_A_REPO.contains(&f.as_str()))
-        .collect();
     assert!(
-        unexpected.is_empty(),
-        "rusqlite named outside storage and the repos: {unexpected:?}"
-    );
-    let done: Vec<_> = NOT_YET_BEHIND_A_REPO
-        .iter()
-        .filter(|f| !naming.iter().any(|n| n == *f))
-        .collect();
-    assert!(
-        done.is_empty(),
-        "no longer name rusqlite, take them off the list: {done:?}"
+        naming.is_empty(),
+        "rusqlite named outside storage and the repos: {naming:?}"
     );
 }
 

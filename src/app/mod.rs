@@ -67,7 +67,7 @@ pub fn rocket_figment(config: &Config) -> Figment {
 }
 
 /// Every feature's storage hooks ([`Hooks`]): only search has any.
-pub const STORAGE_HOOKS: Hooks = posts::search::index::STORAGE_HOOKS;
+pub const STORAGE_HOOKS: Hooks = posts::search::sqlite::index::STORAGE_HOOKS;
 
 /// Opens the database (applying migrations), prepares the services, creates
 /// the first admin when asked to, and assembles the server.

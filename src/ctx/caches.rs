@@ -10,12 +10,12 @@ use crate::cache::{CacheStats, Coherent};
 use crate::config::CacheConfig;
 use crate::graphql::cached::{CachedResponse, GRAPHQL_RESPONSE_BUDGET};
 use crate::posts::cached::{CachedPost, FeedEntry};
-use crate::posts::search::postings::Postings;
 use crate::posts::search::query::Expansion;
+use crate::posts::search::sqlite::postings::Postings;
 use crate::users::model::User;
 
 /// Bytes of decoded posting lists the `postings` cache holds: a common
-/// phrase's list of [`LOAD_MAX`](crate::posts::search::postings::LOAD_MAX)
+/// phrase's list of [`LOAD_MAX`](crate::posts::search::sqlite::postings::LOAD_MAX)
 /// posts takes about 1 MiB.
 pub const POSTINGS_BUDGET: u64 = 64 << 20;
 

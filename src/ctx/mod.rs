@@ -43,7 +43,7 @@ pub struct Inner {
     pub search_parts: usize,
     /// The search connection cap and time budget (`database.search_reads`,
     /// `database.search_timeout_ms`).
-    pub search_limits: crate::posts::search::limits::SearchLimits,
+    pub search_limits: crate::posts::search::sqlite::limits::SearchLimits,
     key_touches: Mutex<HashMap<String, Instant>>,
 }
 
@@ -89,7 +89,9 @@ impl Ctx {
             requests: Default::default(),
             metrics: Default::default(),
             search_parts: search_parts(&config.database),
-            search_limits: crate::posts::search::limits::SearchLimits::new(&config.database),
+            search_limits: crate::posts::search::sqlite::limits::SearchLimits::new(
+                &config.database,
+            ),
             key_touches: Mutex::new(HashMap::new()),
             db,
             config,

@@ -10,7 +10,6 @@
 pub mod backup;
 mod checkpointer;
 mod connection;
-mod error;
 pub mod health;
 pub mod lock;
 pub mod migrate;

@@ -136,15 +136,6 @@ impl JobError for ApiError {
     }
 }
 
-/// Lets code written against a bare connection run inside a job while the
-/// repos move behind their traits.
-impl std::ops::Deref for Tx<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        self.sqlite_conn()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,8 @@ fn sqlite_is_past_the_wal_reset_bug() {
 fn read_connections_map_what_the_config_says() {
     let dir = tempfile::tempdir().unwrap();
     let mmap = |c: &mut Tx<'_>| -> StoreResult<i64> {
-        Ok(c.query_row("PRAGMA mmap_size", [], |r| r.get(0))?)
+        Ok(c.sqlite_conn()
+            .query_row("PRAGMA mmap_size", [], |r| r.get(0))?)
     };
     let mut config = Config::default();
     let db = Db::open(
@@ -72,7 +73,8 @@ fn read_connections_map_what_the_config_says() {
 /// rows of about a page each, and returns the WAL's largest size seen.
 async fn write_pages(db: &Db, batches: usize, rows: usize) -> u64 {
     db.write(|c| -> StoreResult<_> {
-        c.execute_batch("CREATE TABLE IF NOT EXISTS pages (body BLOB NOT NULL)")?;
+        c.sqlite_conn()
+            .execute_batch("CREATE TABLE IF NOT EXISTS pages (body BLOB NOT NULL)")?;
         Ok(())
     })
     .await
@@ -80,7 +82,9 @@ async fn write_pages(db: &Db, batches: usize, rows: usize) -> u64 {
     let mut largest = 0;
     for _ in 0..batches {
         db.write(move |c| -> StoreResult<_> {
-            let mut insert = c.prepare_cached("INSERT INTO pages VALUES (randomblob(3900))")?;
+            let mut insert = c
+                .sqlite_conn()
+                .prepare_cached("INSERT INTO pages VALUES (randomblob(3900))")?;
             for _ in 0..rows {
                 insert.execute([])?;
             }
@@ -123,7 +127,8 @@ async fn normal_checkpoints_on_their_own_thread_and_the_wal_restarts() {
     assert_eq!(db.wal_size().await, 0);
     let rows = db
         .read(|c| -> StoreResult<_> {
-            Ok(c.query_row("SELECT count(*) FROM pages", [], |r| r.get::<_, i64>(0))?)
+            Ok(c.sqlite_conn()
+                .query_row("SELECT count(*) FROM pages", [], |r| r.get::<_, i64>(0))?)
         })
         .await
         .unwrap();
@@ -201,7 +206,8 @@ async fn reads_run_on_every_connection_at_once() {
         let barrier = barrier.clone();
         db.read(move |c| -> StoreResult<_> {
             barrier.wait();
-            Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)
+            Ok(c.sqlite_conn()
+                .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)
         })
     });
     let all = futures::future::try_join_all(reads);
@@ -227,7 +233,8 @@ async fn reads_queue_and_survive_a_panicking_read() {
     let reads = (0..20i64).map(|i| {
         db.read(move |c| -> StoreResult<_> {
             std::thread::sleep(Duration::from_millis(2));
-            Ok(c.query_row("SELECT ?1", [i], |r| r.get::<_, i64>(0))?)
+            Ok(c.sqlite_conn()
+                .query_row("SELECT ?1", [i], |r| r.get::<_, i64>(0))?)
         })
     });
     let got = futures::future::try_join_all(reads).await.unwrap();

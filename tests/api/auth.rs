@@ -26,11 +26,13 @@ async fn stored_hash(app: &TestApp, username: &'static str) -> String {
     app.ctx()
         .db
         .read(move |c| -> folio::ApiResult<_> {
-            Ok(c.query_row(
-                "SELECT password_hash FROM users WHERE username = ?1",
-                [username],
-                |r| r.get(0),
-            )?)
+            Ok(c.sqlite_conn()
+                .query_row(
+                    "SELECT password_hash FROM users WHERE username = ?1",
+                    [username],
+                    |r| r.get(0),
+                )
+                .map_err(folio::db::StoreError::from)?)
         })
         .await
         .unwrap()
@@ -152,7 +154,9 @@ async fn wrong_password_unknown_and_disabled_accounts_answer_alike() {
     app.ctx()
         .db
         .write(|c| -> folio::ApiResult<_> {
-            c.execute("UPDATE users SET disabled = 1 WHERE username = 'dave'", [])?;
+            c.sqlite_conn()
+                .execute("UPDATE users SET disabled = 1 WHERE username = 'dave'", [])
+                .map_err(folio::db::StoreError::from)?;
             Ok(())
         })
         .await
@@ -194,10 +198,12 @@ async fn old_hash_parameters_are_upgraded_on_login() {
     app.ctx()
         .db
         .write(move |c| -> folio::ApiResult<_> {
-            c.execute(
-                "UPDATE users SET password_hash = ?1 WHERE username = 'fay'",
-                [&weak],
-            )?;
+            c.sqlite_conn()
+                .execute(
+                    "UPDATE users SET password_hash = ?1 WHERE username = 'fay'",
+                    [&weak],
+                )
+                .map_err(folio::db::StoreError::from)?;
             Ok(())
         })
         .await

@@ -73,12 +73,14 @@ async fn stale_rows(app: &TestApp) -> i64 {
     app.ctx()
         .db
         .read(|c| -> folio::ApiResult<_> {
-            Ok(c.query_row(
-                "SELECT (SELECT count(*) FROM refresh_tokens WHERE expires_at < '2002')
+            Ok(c.sqlite_conn()
+                .query_row(
+                    "SELECT (SELECT count(*) FROM refresh_tokens WHERE expires_at < '2002')
                       + (SELECT count(*) FROM events WHERE id = 'old-event')",
-                [],
-                |r| r.get(0),
-            )?)
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(folio::db::StoreError::from)?)
         })
         .await
         .unwrap()
@@ -91,8 +93,12 @@ async fn upkeep_purges_what_is_past_retention() {
     let ctx = app.ctx();
     ctx.db
         .write(|c| -> folio::ApiResult<_> {
-            c.execute(OLD_EVENT, [])?;
-            c.execute(EXPIRED_SESSIONS, [])?;
+            c.sqlite_conn()
+                .execute(OLD_EVENT, [])
+                .map_err(folio::db::StoreError::from)?;
+            c.sqlite_conn()
+                .execute(EXPIRED_SESSIONS, [])
+                .map_err(folio::db::StoreError::from)?;
             Ok(())
         })
         .await
@@ -118,7 +124,9 @@ async fn started_after(stale: &'static str) -> (tempfile::TempDir, TestApp) {
             .ctx()
             .db
             .write(move |c| -> folio::ApiResult<_> {
-                c.execute(stale, [])?;
+                c.sqlite_conn()
+                    .execute(stale, [])
+                    .map_err(folio::db::StoreError::from)?;
                 Ok(())
             })
             .await

@@ -151,7 +151,9 @@ async fn a_commit_that_changes_no_row_keeps_cached_graphql_answers() {
     app.ctx()
         .db
         .write(|c| -> folio::ApiResult<_> {
-            c.execute("UPDATE posts SET title = 'x' WHERE id = 'no such post'", [])?;
+            c.sqlite_conn()
+                .execute("UPDATE posts SET title = 'x' WHERE id = 'no such post'", [])
+                .map_err(folio::db::StoreError::from)?;
             Ok(())
         })
         .await
@@ -172,19 +174,23 @@ async fn any_commit_that_changes_rows_retires_cached_graphql_answers() {
     let db = &app.ctx().db;
     let author = db
         .read(|c| -> folio::ApiResult<_> {
-            Ok(c.query_row("SELECT id FROM users LIMIT 1", [], |r| {
-                r.get::<_, String>(0)
-            })?)
+            Ok(c.sqlite_conn()
+                .query_row("SELECT id FROM users LIMIT 1", [], |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(folio::db::StoreError::from)?)
         })
         .await
         .unwrap();
     db.write(move |c| -> folio::ApiResult<_> {
-        c.execute(
-            "INSERT INTO posts (id, author_id, title, slug, content, published, published_at)
+        c.sqlite_conn()
+            .execute(
+                "INSERT INTO posts (id, author_id, title, slug, content, published, published_at)
              VALUES ('00000000-0000-7000-8000-000000000001', ?1, 'Okapi', 'okapi', 'x', 1,
                      '2026-01-01T00:00:00Z')",
-            [author],
-        )?;
+                [author],
+            )
+            .map_err(folio::db::StoreError::from)?;
         Ok(())
     })
     .await

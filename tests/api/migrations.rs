@@ -24,7 +24,9 @@ fn fresh_database_gets_every_embedded_migration() {
     let known = migrate::embedded().unwrap();
     let count: i64 = db
         .read_blocking(|c| -> folio::ApiResult<_> {
-            Ok(c.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))?)
+            Ok(c.sqlite_conn()
+                .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+                .map_err(folio::db::StoreError::from)?)
         })
         .unwrap();
     assert_eq!(usize::try_from(count).unwrap(), known.len());
@@ -32,22 +34,26 @@ fn fresh_database_gets_every_embedded_migration() {
     for table in ["users", "posts", "posts_fts"] {
         let n: i64 = db
             .read_blocking(move |c| -> folio::ApiResult<_> {
-                Ok(c.query_row(
-                    "SELECT count(*) FROM sqlite_master WHERE name = ?1",
-                    [table],
-                    |r| r.get(0),
-                )?)
+                Ok(c.sqlite_conn()
+                    .query_row(
+                        "SELECT count(*) FROM sqlite_master WHERE name = ?1",
+                        [table],
+                        |r| r.get(0),
+                    )
+                    .map_err(folio::db::StoreError::from)?)
             })
             .unwrap();
         assert_eq!(n, 1, "{table}");
     }
     let checksum: String = db
         .read_blocking(|c| -> folio::ApiResult<_> {
-            Ok(c.query_row(
-                "SELECT checksum FROM schema_migrations WHERE version = 1",
-                [],
-                |r| r.get(0),
-            )?)
+            Ok(c.sqlite_conn()
+                .query_row(
+                    "SELECT checksum FROM schema_migrations WHERE version = 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(folio::db::StoreError::from)?)
         })
         .unwrap();
     assert_eq!(checksum, known[0].checksum());

@@ -106,11 +106,11 @@ async fn a_created_post_reads_back_exactly_as_answered() {
             .ctx()
             .db
             .read(move |c| -> folio::ApiResult<_> {
-                Ok(c.query_row(
+                Ok(c.sqlite_conn().query_row(
                     "SELECT data FROM events WHERE type = 'post.created' AND data ->> '$.id' = ?1",
                     [id],
                     |r| r.get(0),
-                )?)
+                ).map_err(folio::db::StoreError::from)?)
             })
             .await
             .unwrap();

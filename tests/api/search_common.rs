@@ -22,10 +22,10 @@ async fn common_words() -> TestApp {
     app.ctx()
         .db
         .write(move |c| -> folio::ApiResult<_> {
-            let mut stmt = c.prepare(
+            let mut stmt = c.sqlite_conn().prepare(
                 "INSERT INTO posts (id, author_id, title, slug, content, published, published_at)
                  VALUES (?1, ?2, ?3, ?1, ?4, 1, '2026-01-01T00:00:00Z')",
-            )?;
+            ).map_err(folio::db::StoreError::from)?;
             for i in 0..POSTS {
                 let title = if i % 41 == 0 { "alpha notes" } else { "notes" };
                 let mut content = "alpha ".repeat(1 + i % 4);
@@ -36,7 +36,8 @@ async fn common_words() -> TestApp {
                     author_id,
                     title,
                     content
-                ])?;
+                ])
+                .map_err(folio::db::StoreError::from)?;
             }
             Ok(())
         })

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::repo::{MARK_CLOSE, MARK_OPEN};
+use super::outcome::{MARK_CLOSE, MARK_OPEN};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::values::page::Page;

@@ -223,11 +223,11 @@ impl TestApp {
         self.ctx()
             .db
             .read(move |c| -> folio::ApiResult<_> {
-                Ok(
-                    c.query_row("SELECT count(*) FROM events WHERE type = ?1", [kind], |r| {
+                Ok(c.sqlite_conn()
+                    .query_row("SELECT count(*) FROM events WHERE type = ?1", [kind], |r| {
                         r.get(0)
-                    })?,
-                )
+                    })
+                    .map_err(folio::db::StoreError::from)?)
             })
             .await
             .unwrap()

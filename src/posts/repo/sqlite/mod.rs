@@ -1,4 +1,4 @@
-//! The posts repo on SQLite (search has its own SQL, in `search::repo`).
+//! The posts repo on SQLite (search has its own SQL, in `search::sqlite`).
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 

@@ -40,8 +40,6 @@
 
 use std::fmt;
 
-#[cfg(test)]
-mod fts5_tests;
 mod parse;
 mod render;
 #[cfg(test)]

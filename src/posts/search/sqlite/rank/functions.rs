@@ -174,7 +174,7 @@ unsafe fn weighted_frequencies(
 
 /// `folio_freq(posts_fts)`: the row's weighted frequency of the expression's
 /// first phrase (each instance counts its column's weight), for
-/// [`crate::posts::search::postings`].
+/// [`crate::posts::search::sqlite::postings`].
 pub(super) unsafe extern "C" fn folio_freq(
     api: *const ffi::Fts5ExtensionApi,
     fts: *mut ffi::Fts5Context,

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
-use super::query::Expansion;
-use super::repo;
+use super::matches;
 use super::tokenize::{self, Mode};
 use crate::ctx::Ctx;
+use crate::db::StoreResult;
 use crate::error::{ApiError, ApiResult};
+use crate::posts::search::query::Expansion;
 
 /// Most indexed tokens a prefix is expanded into; a prefix matching more
 /// (`a*` on a large vocabulary) stays an FTS5 prefix query.
@@ -18,7 +19,7 @@ pub const MAX_EXPANSION: usize = 32;
 
 /// Most tokens all of a query's prefixes together are expanded into: every
 /// token is one more posting list read and one more phrase ranked in every
-/// match. With at most [`super::query::MAX_TERMS`] other phrases, the ranking
+/// match. With at most [`crate::posts::search::query::MAX_TERMS`] other phrases, the ranking
 /// function's argument list (one per phrase) stays far below SQLite's limit
 /// of 1,000.
 pub const EXPANSION_BUDGET: usize = 128;
@@ -60,12 +61,12 @@ pub(super) fn expansion(
     Ok(found)
 }
 
-fn load_expansion(conn: &Connection, prefix: &str) -> ApiResult<Option<Vec<(String, i64)>>> {
+fn load_expansion(conn: &Connection, prefix: &str) -> StoreResult<Option<Vec<(String, i64)>>> {
     let tokens = tokenize::tokens(conn, prefix, Mode::Prefix)?;
     let [token] = tokens.as_slice() else {
         return Ok(None);
     };
-    let found = repo::tokens_with_prefix(conn, token, MAX_EXPANSION + 1)?;
+    let found = matches::tokens_with_prefix(conn, token, MAX_EXPANSION + 1)?;
     if found.len() > MAX_EXPANSION {
         return Ok(None);
     }
@@ -82,7 +83,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::posts::search::{index, query};
+    use crate::posts::search::{query, sqlite::index};
 
     fn db(contents: &[&str]) -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();

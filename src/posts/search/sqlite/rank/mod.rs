@@ -4,7 +4,7 @@
 //!
 //! Why: `bm25()` learns how many rows contain each phrase by running the
 //! phrase over the whole index (`xQueryPhrase`) in every statement, however
-//! few rows are ranked. [`super::repo::document_frequency`] finds the figure
+//! few rows are ranked. [`super::matches::document_frequency`] finds the figure
 //! with bounded work instead; for very common phrases an estimate is as
 //! good, since BM25's IDF floors at a tiny constant once a phrase is in half
 //! the rows.

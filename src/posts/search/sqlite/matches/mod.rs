@@ -7,31 +7,18 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use crate::error::ApiResult;
-use crate::posts::model::Post;
+use crate::db::StoreResult;
 use crate::posts::repo::sqlite::from_row;
+use crate::posts::search::outcome::{Hit, MARK_CLOSE, MARK_OPEN};
 
 mod terms;
 #[cfg(test)]
 mod tests;
 mod window;
 
+pub use crate::posts::search::outcome::SEARCH_CAP;
 pub use terms::{document_frequency, rowid_span, tokens_with_prefix, DF_EXACT};
 pub use window::{search_window, Window};
-
-pub struct Hit {
-    pub post: Post,
-    pub rank: f64,
-    pub snippet: String,
-}
-
-/// Markers around matches in snippets, replaced by `<mark>` after escaping.
-pub const MARK_OPEN: char = '\u{1}';
-pub const MARK_CLOSE: char = '\u{2}';
-
-/// Matches counted exactly up to this many; ranking is limited to the
-/// newest this-many matches so a query matching everything stays fast.
-pub const SEARCH_CAP: u64 = 10_000;
 
 /// Ranked hits (title weighs 10× content) among rowids ≥ `floor`; `dfs`
 /// holds the document frequency of each phrase of `expr` (see
@@ -45,7 +32,7 @@ pub fn search(
     floor: i64,
     limit: u32,
     offset: u64,
-) -> ApiResult<Vec<Hit>> {
+) -> StoreResult<Vec<Hit>> {
     let ranked = rank_range(
         conn,
         expr,
@@ -65,7 +52,7 @@ pub fn rank_range(
     dfs: &[i64],
     (lo, hi): (i64, i64),
     take: u64,
-) -> ApiResult<Vec<(i64, f64)>> {
+) -> StoreResult<Vec<(i64, f64)>> {
     let df_args: String = (0..dfs.len()).map(|i| format!(", ?{}", i + 5)).collect();
     let sql = format!(
         "SELECT posts_fts.rowid AS rid, folio_rank(posts_fts, d.sz{df_args}) AS score
@@ -100,7 +87,7 @@ pub fn merge_ranked(parts: Vec<Vec<(i64, f64)>>, limit: u32, offset: u64) -> Vec
 /// posts and snippets. A post deleted since it was ranked is left out.
 /// One lookup per row, by rowid: joined to the ranked page instead, the
 /// planner may scan every match of the expression as the outer loop.
-pub fn hits_for(conn: &Connection, expr: &str, ranked: &[(i64, f64)]) -> ApiResult<Vec<Hit>> {
+pub fn hits_for(conn: &Connection, expr: &str, ranked: &[(i64, f64)]) -> StoreResult<Vec<Hit>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT p.id, p.title, p.slug, p.content, p.author_id, u.username,
             p.published, p.published_at, p.created_at, p.updated_at,

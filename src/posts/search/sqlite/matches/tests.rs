@@ -8,7 +8,7 @@ use super::*;
 fn big() -> Connection {
     let mut conn = Connection::open_in_memory().unwrap();
     crate::db::migrate::run(&mut conn, &crate::db::migrate::embedded().unwrap()).unwrap();
-    crate::posts::search::rank::register(&conn).unwrap();
+    crate::posts::search::sqlite::rank::register(&conn).unwrap();
     conn.execute(
         "INSERT INTO users (id, username, email, password_hash) VALUES ('u', 'u', 'u@x', 'x')",
         [],

@@ -1,7 +1,7 @@
 //! A search's count and ranking in one pass over its matches.
 //!
-//! Counting the matches (`repo::search_window`) and then ranking them
-//! (`repo::rank_range`) walks the same posting lists twice; when every
+//! Counting the matches (`matches::search_window`) and then ranking them
+//! (`matches::rank_range`) walks the same posting lists twice; when every
 //! phrase's document frequency is known beforehand, one statement can read
 //! the newest `SEARCH_CAP + 1` matches newest first, scoring each, and give
 //! both: the count (capped as before) and the best of the newest
@@ -10,19 +10,19 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection};
 
-use super::repo::SEARCH_CAP;
-use crate::error::ApiResult;
+use super::matches::SEARCH_CAP;
+use crate::db::StoreResult;
 
 /// How many posts match `expr` (capped at `SEARCH_CAP + 1`) and the best
 /// `take` of its newest `SEARCH_CAP` matches as (rowid, score), best first
 /// (lower scores are better; ties go to the newer post), as
-/// [`super::repo::rank_range`] orders them. `dfs` as for `rank_range`.
+/// [`super::matches::rank_range`] orders them. `dfs` as for `rank_range`.
 pub fn count_and_rank(
     conn: &Connection,
     expr: &str,
     dfs: &[i64],
     take: u64,
-) -> ApiResult<(u64, Vec<(i64, f64)>)> {
+) -> StoreResult<(u64, Vec<(i64, f64)>)> {
     let df_args: String = (0..dfs.len()).map(|i| format!(", ?{}", i + 3)).collect();
     let sql = format!(
         "SELECT posts_fts.rowid, folio_rank(posts_fts, d.sz{df_args})
@@ -66,14 +66,14 @@ pub fn best(mut scored: Vec<(i64, f64)>, take: u64) -> Vec<(i64, f64)> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::posts::search::repo;
+    use crate::posts::search::sqlite::matches;
 
     /// 10,500 published posts: `common` in all, `odd` in every other one,
     /// lengths (and so scores) varying, many equal.
     pub(in crate::posts::search) fn db() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         crate::db::migrate::run(&mut conn, &crate::db::migrate::embedded().unwrap()).unwrap();
-        crate::posts::search::rank::register(&conn).unwrap();
+        crate::posts::search::sqlite::rank::register(&conn).unwrap();
         conn.execute(
             "INSERT INTO users (id, username, email, password_hash) VALUES ('u', 'u', 'u@x', 'x')",
             [],
@@ -98,7 +98,7 @@ pub(super) mod tests {
                     .unwrap();
             }
         }
-        crate::posts::search::index::apply_index_changes(&tx).unwrap();
+        crate::posts::search::sqlite::index::apply_index_changes(&tx).unwrap();
         tx.commit().unwrap();
         conn
     }
@@ -106,8 +106,8 @@ pub(super) mod tests {
     #[test]
     fn one_pass_equals_counting_then_ranking() {
         let conn = db();
-        let span = repo::rowid_span(&conn).unwrap();
-        let df = |p: &str| repo::document_frequency(&conn, p, span).unwrap();
+        let span = matches::rowid_span(&conn).unwrap();
+        let df = |p: &str| matches::document_frequency(&conn, p, span).unwrap();
         let cases = [
             (
                 "\"common\" AND \"odd\"",
@@ -120,10 +120,10 @@ pub(super) mod tests {
             ("\"common\" AND \"absent\"", vec![df("\"common\""), 0]),
         ];
         for (expr, dfs) in &cases {
-            let window = repo::search_window(&conn, expr).unwrap();
+            let window = matches::search_window(&conn, expr).unwrap();
             let floor = window.floor().unwrap_or(i64::MIN);
             for take in [0, 1, 20, 137, 10_000, 20_000] {
-                let two = repo::rank_range(&conn, expr, dfs, (floor, i64::MAX), take).unwrap();
+                let two = matches::rank_range(&conn, expr, dfs, (floor, i64::MAX), take).unwrap();
                 let (count, one) = count_and_rank(&conn, expr, dfs, take).unwrap();
                 assert_eq!(count, window.count, "{expr}");
                 assert_eq!(one, two, "{expr} take {take}");

@@ -18,7 +18,7 @@ pub fn idf(rows: i64, df: i64) -> f64 {
 }
 
 /// BM25 of a row of `d` tokens from each phrase's (weighted frequency, IDF):
-/// one formula for `folio_rank` and for [`crate::posts::search::postings`], so both give
+/// one formula for `folio_rank` and for [`crate::posts::search::sqlite::postings`], so both give
 /// the same bits.
 pub fn bm25(phrases: impl Iterator<Item = (f64, f64)>, d: f64, avgdl: f64) -> f64 {
     let norm = K1 * (1.0 - B + B * d / avgdl);

@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use tokio::sync::Semaphore;
 
 use crate::config::DatabaseConfig;
-use crate::db::Db;
+use crate::db::{Db, StoreError};
 use crate::error::{ApiError, ApiResult};
 
 /// SQLite virtual-machine steps between two looks at the clock.
@@ -78,7 +78,8 @@ impl SearchLimits {
         let stopped = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stopped);
         let result = db
-            .read(move |c| {
+            .read(move |tx| {
+                let c = tx.sqlite_conn();
                 let deadline = Instant::now() + timeout;
                 c.progress_handler(
                     CHECK_EVERY_OPS,
@@ -89,7 +90,8 @@ impl SearchLimits {
                         }
                         late
                     }),
-                )?;
+                )
+                .map_err(StoreError::from)?;
                 let _unset = Unset(c);
                 f(c)
             })
@@ -161,7 +163,10 @@ mod tests {
         let (_dir, db) = db();
         let limits = SearchLimits::with(2, Duration::ZERO);
         let err = limits
-            .read(&db, |c| Ok(c.query_row(LONG, [], |r| r.get::<_, i64>(0))?))
+            .read(&db, |c| {
+                Ok(c.query_row(LONG, [], |r| r.get::<_, i64>(0))
+                    .map_err(crate::db::StoreError::from)?)
+            })
             .await
             .err()
             .unwrap();
@@ -171,14 +176,21 @@ mod tests {
         assert!(details[0].message.contains("took longer than 0 ms"));
         // The connection is usable again, with no handler left behind.
         let n: i64 = db
-            .read(|c| -> ApiResult<i64> { Ok(c.query_row(LONG, [], |r| r.get(0))?) })
+            .read(|c| -> ApiResult<i64> {
+                Ok(c.sqlite_conn()
+                    .query_row(LONG, [], |r| r.get(0))
+                    .map_err(crate::db::StoreError::from)?)
+            })
             .await
             .unwrap();
         assert_eq!(n, 1_000_000);
         // Within its budget, a read answers.
         let limits = SearchLimits::with(2, Duration::from_secs(3600));
         let n: i64 = limits
-            .read(&db, |c| Ok(c.query_row(LONG, [], |r| r.get(0))?))
+            .read(&db, |c| {
+                Ok(c.query_row(LONG, [], |r| r.get(0))
+                    .map_err(crate::db::StoreError::from)?)
+            })
             .await
             .unwrap();
         assert_eq!(n, 1_000_000);
@@ -194,7 +206,11 @@ mod tests {
             .await;
         assert!(failed.is_err());
         let n: i64 = db
-            .read(|c| -> ApiResult<i64> { Ok(c.query_row(LONG, [], |r| r.get(0))?) })
+            .read(|c| -> ApiResult<i64> {
+                Ok(c.sqlite_conn()
+                    .query_row(LONG, [], |r| r.get(0))
+                    .map_err(crate::db::StoreError::from)?)
+            })
             .await
             .unwrap();
         assert_eq!(n, 1_000_000);

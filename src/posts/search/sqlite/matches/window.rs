@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection};
 
 use super::SEARCH_CAP;
-use crate::error::ApiResult;
+use crate::db::StoreResult;
 
 /// The matches of an FTS5 expression that search ranks: the newest
 /// `SEARCH_CAP` of them.
@@ -51,7 +51,7 @@ impl Window {
 
 /// Which posts match an FTS5 expression, for ranking: one pass over the
 /// newest `SEARCH_CAP + 1` matches.
-pub fn search_window(conn: &Connection, expr: &str) -> ApiResult<Window> {
+pub fn search_window(conn: &Connection, expr: &str) -> StoreResult<Window> {
     let mut rowids: Vec<i64> = conn
         .prepare_cached(
             "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?1

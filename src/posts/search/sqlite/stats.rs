@@ -4,10 +4,10 @@
 
 use rusqlite::Connection;
 
-use super::query;
-use super::repo::{self, SEARCH_CAP};
+use super::matches::{self, SEARCH_CAP};
 use crate::ctx::Ctx;
-use crate::error::ApiResult;
+use crate::db::StoreResult;
+use crate::posts::search::query;
 
 /// Each phrase's document frequency, for [`super::rank`]; `count` is the
 /// query's match count when known (a lone phrase's is its frequency).
@@ -18,7 +18,7 @@ pub fn dfs(
     c: &Connection,
     parsed: &query::Fts5Query,
     count: Option<u64>,
-) -> ApiResult<Vec<i64>> {
+) -> StoreResult<Vec<i64>> {
     let mut dfs = Vec::with_capacity(parsed.phrases.len());
     let mut span = None;
     for phrase in &parsed.phrases {
@@ -33,9 +33,9 @@ pub fn dfs(
                     Ok(df) => df,
                     Err(ticket) => {
                         if span.is_none() {
-                            span = Some(repo::rowid_span(c)?);
+                            span = Some(matches::rowid_span(c)?);
                         }
-                        let df = repo::document_frequency(c, &phrase.expr, span.flatten())?;
+                        let df = matches::document_frequency(c, &phrase.expr, span.flatten())?;
                         ctx.caches.dfs.insert(ticket, phrase.expr.clone(), df);
                         df
                     }

@@ -4,8 +4,23 @@
 
 use rusqlite::Connection;
 
-use super::tests::{ok, to_fts5};
-use super::{QueryError, MAX_QUERY_CHARS};
+use crate::posts::search::query::{parse_terms, QueryError, MAX_QUERY_CHARS};
+
+/// The input's FTS5 expression, prefixes left as FTS5 prefix queries.
+fn to_fts5(input: &str) -> Result<String, QueryError> {
+    parse_terms(input)?
+        .render(|_| None)
+        .map(|q| q.expr)
+        .ok_or(QueryError::Empty)
+}
+
+#[track_caller]
+fn ok(input: &str) -> String {
+    match to_fts5(input) {
+        Ok(expr) => expr,
+        Err(e) => panic!("{input:?} failed: {e}"),
+    }
+}
 
 fn db() -> Connection {
     let conn = Connection::open_in_memory().unwrap();

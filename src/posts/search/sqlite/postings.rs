@@ -13,12 +13,13 @@ use std::sync::Arc;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::query::Fts5Query;
+use super::matches::{self, SEARCH_CAP};
 use super::rank::{self, sum_varints};
-use super::repo::{self, Hit, SEARCH_CAP};
 use super::{stats, topk};
 use crate::ctx::Ctx;
-use crate::error::ApiResult;
+use crate::db::StoreResult;
+use crate::posts::search::outcome::Hit;
+use crate::posts::search::query::Fts5Query;
 
 /// A search takes this path only when each of its phrases is in at least
 /// this many posts; rarer phrases are cheap for FTS5 itself.
@@ -56,7 +57,7 @@ impl Postings {
 
 /// Decodes the newest [`LOAD_MAX`] posts of `phrase` (a one-phrase MATCH
 /// expression); `None` when a post's length is unreadable.
-pub fn load(conn: &Connection, phrase: &str) -> ApiResult<Option<Postings>> {
+pub fn load(conn: &Connection, phrase: &str) -> StoreResult<Option<Postings>> {
     let mut stmt = conn.prepare_cached(
         "SELECT posts_fts.rowid, folio_freq(posts_fts), d.sz
          FROM posts_fts CROSS JOIN posts_fts_docsize d ON d.id = posts_fts.rowid
@@ -92,7 +93,7 @@ pub fn load(conn: &Connection, phrase: &str) -> ApiResult<Option<Postings>> {
 
 /// The index's row count and token total (FTS5's averages record), as
 /// `folio_rank` reads them.
-pub fn totals(conn: &Connection) -> ApiResult<Option<(i64, i64)>> {
+pub fn totals(conn: &Connection) -> StoreResult<Option<(i64, i64)>> {
     let block: Option<Vec<u8>> = conn
         .prepare_cached("SELECT block FROM posts_fts_data WHERE id = 1")?
         .query_row([], |r| r.get(0))
@@ -173,7 +174,7 @@ pub fn search(
     parsed: &Fts5Query,
     limit: u32,
     offset: u64,
-) -> ApiResult<Option<(u64, Vec<Hit>)>> {
+) -> StoreResult<Option<(u64, Vec<Hit>)>> {
     let cache = &ctx.caches.postings;
     if !parsed.conjunctive || parsed.phrases.is_empty() || !cache.is_enabled() {
         return Ok(None);
@@ -225,8 +226,8 @@ pub fn search(
     let Some((count, ranked)) = count_and_rank(&lists, &idf, avgdl, take) else {
         return Ok(None);
     };
-    let page = repo::merge_ranked(vec![ranked], limit, offset);
-    Ok(Some((count, repo::hits_for(conn, &parsed.expr, &page)?)))
+    let page = matches::merge_ranked(vec![ranked], limit, offset);
+    Ok(Some((count, matches::hits_for(conn, &parsed.expr, &page)?)))
 }
 
 #[cfg(test)]
@@ -249,8 +250,8 @@ mod tests {
     #[test]
     fn equals_counting_and_ranking_through_fts5() {
         let conn = super::super::topk::tests::db();
-        let span = repo::rowid_span(&conn).unwrap();
-        let df = |p: &str| repo::document_frequency(&conn, p, span).unwrap();
+        let span = matches::rowid_span(&conn).unwrap();
+        let df = |p: &str| matches::document_frequency(&conn, p, span).unwrap();
         let (rows, tokens) = totals(&conn).unwrap().unwrap();
         assert_eq!(rows, 10_500);
         let avgdl = rank::average_length(rows, tokens);

@@ -160,7 +160,7 @@ mod tests {
                  VALUES ('p', 'u', 'Crème Brûlée RUNNING', 's', 'généralement déliveries', 1);",
         )
         .unwrap();
-        crate::posts::search::index::apply_index_changes(&conn).unwrap();
+        crate::posts::search::sqlite::index::apply_index_changes(&conn).unwrap();
         let mut indexed: Vec<String> = conn
             .prepare("SELECT term FROM temp.v ORDER BY term")
             .unwrap()

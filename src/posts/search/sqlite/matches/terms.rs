@@ -4,14 +4,14 @@
 
 use rusqlite::{params, Connection};
 
-use crate::error::ApiResult;
+use crate::db::StoreResult;
 
 /// Up to this many rows, a phrase's document frequency is counted exactly.
 pub const DF_EXACT: i64 = 2_000;
 
 /// The smallest and largest post rowids (drafts included), for
 /// [`document_frequency`]'s density estimate.
-pub fn rowid_span(conn: &Connection) -> ApiResult<Option<(i64, i64)>> {
+pub fn rowid_span(conn: &Connection) -> StoreResult<Option<(i64, i64)>> {
     let (first, last): (Option<i64>, Option<i64>) = conn
         // Two subqueries: SQLite answers a lone min() or max() from the end
         // of the b-tree, but both in one SELECT scan the table.
@@ -28,7 +28,7 @@ pub fn document_frequency(
     conn: &Connection,
     phrase: &str,
     span: Option<(i64, i64)>,
-) -> ApiResult<i64> {
+) -> StoreResult<i64> {
     let (n, lowest): (i64, Option<i64>) = conn
         .prepare_cached(
             "SELECT count(*), min(rid) FROM (SELECT rowid AS rid FROM posts_fts
@@ -50,7 +50,7 @@ pub fn tokens_with_prefix(
     conn: &Connection,
     prefix: &str,
     limit: usize,
-) -> ApiResult<Vec<(String, i64)>> {
+) -> StoreResult<Vec<(String, i64)>> {
     // Every string starting with `prefix` sorts before `prefix` with its last
     // character incremented (UTF-8 byte order is code point order).
     let upper = prefix.chars().last().and_then(|last| {
