@@ -19,6 +19,7 @@ pub mod fdlimit;
 pub mod graphql;
 pub mod health;
 pub mod http;
+pub mod ids;
 pub mod metrics;
 pub mod net;
 pub mod openapi;

@@ -13,12 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::{PostId, UserId};
 use crate::posts::model::Post;
 use crate::users::model::{Role, User};
 
 #[derive(Serialize, Deserialize)]
 struct UserLine {
-    id: String,
+    id: UserId,
     username: String,
     email: String,
     role: String,
@@ -31,8 +32,8 @@ struct UserLine {
 
 #[derive(Serialize, Deserialize)]
 struct PostLine {
-    id: String,
-    author_id: String,
+    id: PostId,
+    author_id: UserId,
     title: String,
     slug: String,
     content: String,

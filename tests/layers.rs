@@ -31,6 +31,7 @@ fn layer_of(rel: &str) -> Layer {
         ("clock.rs", Layer::Leaf),
         ("net.rs", Layer::Leaf),
         ("ids.rs", Layer::Leaf),
+        ("ids.rs", Layer::Leaf),
         ("values/", Layer::Values),
         ("config", Layer::Config),
         ("fdlimit.rs", Layer::Config),

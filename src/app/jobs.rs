@@ -229,7 +229,9 @@ mod tests {
             "nothing happened yet"
         );
         let ticket = ctx.caches.slugs.ticket();
-        ctx.caches.slugs.insert(ticket, "s".into(), "p".into());
+        ctx.caches
+            .slugs
+            .insert(ticket, "s".into(), crate::ids::PostId::new());
         // Folio's own writes are not another process's.
         ctx.db.write(|_| Ok::<_, ApiError>(())).await.unwrap();
         assert!(!notice_foreign_writes(&ctx, &mut seen).await);

@@ -120,7 +120,7 @@ pub async fn create(
     let scopes = problems.into_value(scopes)?;
     let key = generate();
     let row = ApiKeyRow {
-        id: crate::users::model::new_id(),
+        id: crate::ids::new_uuid(),
         name,
         prefix: key[..KEY_PREFIX.len() + PREFIX_CHARS].to_string(),
         key_hash: hex::encode(Sha256::digest(key.as_bytes())),

@@ -11,12 +11,13 @@ use super::apikeys::Scopes;
 use super::AuthState;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, AuthFailure};
+use crate::ids::UserId;
 use crate::users::model::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     User {
-        id: String,
+        id: UserId,
         role: Role,
     },
     ApiKey {
@@ -28,7 +29,7 @@ pub enum Principal {
 }
 
 impl Principal {
-    pub fn user_id(&self) -> Option<&str> {
+    pub fn user_id(&self) -> Option<&UserId> {
         match self {
             Principal::User { id, .. } => Some(id),
             _ => None,
@@ -36,7 +37,7 @@ impl Principal {
     }
 
     pub fn is_user(&self, id: &str) -> bool {
-        self.user_id() == Some(id)
+        self.user_id().is_some_and(|me| me == id)
     }
 
     /// Admin users, `admin` keys and the CLI.
@@ -77,7 +78,8 @@ impl Principal {
 /// Verifies an access token and the user's current state (cached).
 pub async fn user_from_token(ctx: &Ctx, token: &str) -> Result<Principal, AuthFailure> {
     let claims = ctx.jwt.verify(token)?;
-    let state = auth_state(ctx, &claims.sub)
+    let id = UserId::parse(&claims.sub).ok_or(AuthFailure::InvalidToken)?;
+    let state = auth_state(ctx, &id)
         .await
         .map_err(|_| AuthFailure::InvalidToken)?
         .ok_or(AuthFailure::InvalidToken)?;
@@ -85,18 +87,18 @@ pub async fn user_from_token(ctx: &Ctx, token: &str) -> Result<Principal, AuthFa
         return Err(AuthFailure::InvalidToken);
     }
     Ok(Principal::User {
-        id: claims.sub,
+        id,
         role: state.role,
     })
 }
 
 /// The user's token version, role and disabled flag, through the cache.
-pub async fn auth_state(ctx: &Ctx, user_id: &str) -> Result<Option<AuthState>, ApiError> {
-    let ticket = match ctx.caches.auth.get(&user_id.to_string()) {
+pub async fn auth_state(ctx: &Ctx, user_id: &UserId) -> Result<Option<AuthState>, ApiError> {
+    let ticket = match ctx.caches.auth.get(user_id) {
         Ok(state) => return Ok(Some(state)),
         Err(ticket) => ticket,
     };
-    let id = user_id.to_string();
+    let id = user_id.clone();
     let user = ctx.db.read(move |c| c.users().by_id(&id)).await?;
     Ok(user.map(|u| {
         let state = AuthState {
@@ -155,12 +157,13 @@ mod tests {
 
     #[test]
     fn permissions() {
+        let u = UserId::new();
         let user = Principal::User {
-            id: "u".into(),
+            id: u.clone(),
             role: Role::User,
         };
         let admin = Principal::User {
-            id: "a".into(),
+            id: UserId::new(),
             role: Role::Admin,
         };
         assert!(!user.is_admin() && !user.can_read_all() && !user.can_write_all());
@@ -172,7 +175,7 @@ mod tests {
         let k = key(false, false, true);
         assert!(k.is_admin() && k.can_write_all() && k.can_read_all());
         assert!(Principal::System.is_admin());
-        assert!(user.is_user("u") && !admin.is_user("u"));
+        assert!(user.is_user(&u) && !admin.is_user(&u));
     }
 
     #[test]

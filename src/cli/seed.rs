@@ -98,11 +98,11 @@ pub fn seed_shaped(
         .build()
         .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))?;
     let users = users.max(1);
-    let author_ids: Vec<String> = runtime
+    let author_ids: Vec<crate::ids::UserId> = runtime
         .block_on(db.write(move |c| {
             let mut ids = Vec::new();
             for _ in 0..users {
-                let id = crate::users::model::new_id();
+                let id = crate::ids::UserId::new();
                 let tag = &id[id.len() - 12..];
                 c.users().insert_seed(&crate::users::repo::NewUser {
                     id: &id,
@@ -150,7 +150,7 @@ pub fn seed_shaped(
         runtime
             .block_on(db.write(move |c| {
                 for (title, content, published, author, n) in rows {
-                    let id = crate::users::model::new_id();
+                    let id = crate::ids::PostId::new();
                     let at = crate::clock::now_string();
                     let slug = format!("{}-{n}", crate::posts::model::slugify(&title));
                     c.posts().insert(&crate::posts::repo::NewPost {

@@ -9,6 +9,7 @@ use crate::auth::AuthState;
 use crate::cache::{CacheStats, Coherent};
 use crate::config::CacheConfig;
 use crate::graphql::cached::{CachedResponse, GRAPHQL_RESPONSE_BUDGET};
+use crate::ids::{PostId, UserId};
 use crate::posts::cached::{CachedPost, FeedEntry};
 use crate::posts::search::query::Expansion;
 use crate::posts::search::sqlite::postings::Postings;
@@ -22,15 +23,15 @@ pub const POSTINGS_BUDGET: u64 = 64 << 20;
 /// Every cache of the server, for invalidation and statistics.
 pub struct Caches {
     /// User id → token version, role, disabled (checked on every request).
-    pub auth: Coherent<String, AuthState>,
+    pub auth: Coherent<UserId, AuthState>,
     /// API key prefix → stored key row.
     pub api_keys: Coherent<String, ApiKeyRow>,
     /// User id → user row.
-    pub users: Coherent<String, User>,
+    pub users: Coherent<UserId, User>,
     /// Post id → served post.
-    pub posts: Coherent<String, Arc<CachedPost>>,
+    pub posts: Coherent<PostId, Arc<CachedPost>>,
     /// Slug → post id.
-    pub slugs: Coherent<String, String>,
+    pub slugs: Coherent<String, PostId>,
     /// First pages of the anonymous post list → REST's response body, or
     /// the posts for GraphQL's `posts` field.
     pub feed: Coherent<String, Arc<FeedEntry>>,
@@ -99,17 +100,16 @@ impl Caches {
 
     /// A user changed: forget them, and every GraphQL response (any could
     /// show them).
-    pub fn forget_user(&self, id: &str) {
-        let id = id.to_string();
-        self.users.invalidate(&id);
-        self.auth.invalidate(&id);
+    pub fn forget_user(&self, id: &UserId) {
+        self.users.invalidate(id);
+        self.auth.invalidate(id);
         self.graphql.invalidate_all();
     }
 
     /// A post changed: forget it, its slug, every cached list page and
     /// prefix expansion.
-    pub fn forget_post(&self, id: &str, slug: &str) {
-        self.posts.invalidate(&id.to_string());
+    pub fn forget_post(&self, id: &PostId, slug: &str) {
+        self.posts.invalidate(id);
         self.slugs.invalidate(&slug.to_string());
         self.post_added();
     }

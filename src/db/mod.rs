@@ -11,6 +11,7 @@ pub mod backup;
 mod checkpointer;
 mod connection;
 pub mod health;
+mod ids;
 pub mod lock;
 pub mod migrate;
 mod read;

@@ -22,6 +22,7 @@ use crate::auth::principal::{key_principal, user_from_token};
 use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::EventId;
 
 /// The credential a stream was opened with, re-checked while it runs.
 #[derive(Clone)]
@@ -92,7 +93,7 @@ fn wanted(types: &Option<Vec<String>>, e: &EventRow) -> bool {
 
 fn message(e: &EventRow) -> Event {
     Event::data(e.envelope())
-        .id(e.id.clone())
+        .id(e.id.to_string())
         .event(e.kind.clone())
 }
 
@@ -136,8 +137,12 @@ pub async fn stream(
     // Where to start: after Last-Event-ID, or (when it expired) from the
     // oldest retained event with a gap notice, or live from now.
     let (start, gap) = match last_id.0 {
-        Some(id) => {
-            let found = ctx.db.read(move |c| c.events().seq_of(&id)).await?;
+        Some(raw) => {
+            // An id that is not one of ours is treated like an expired one.
+            let found = match EventId::parse(&raw) {
+                Some(id) => ctx.db.read(move |c| c.events().seq_of(&id)).await?,
+                None => None,
+            };
             match found {
                 Some(seq) => (seq, false),
                 None => (0, true),

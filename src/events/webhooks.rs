@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::db::{StoreResult, Tx};
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
-use crate::users::model::parse_id;
+
 use crate::values::page::Page;
 
 pub fn webhook_json(w: &Webhook) -> Value {
@@ -136,7 +136,7 @@ pub async fn create(
         None => Some(generate_secret()),
     };
     let ((url, events), secret) = problems.into_value(url.zip(events).zip(secret))?;
-    let id = crate::users::model::new_id();
+    let id = crate::ids::new_uuid();
     let key = secret.clone();
     let hook = ctx
         .db
@@ -159,7 +159,7 @@ pub async fn list(ctx: &Ctx, who: &Principal) -> ApiResult<Vec<Webhook>> {
 
 pub async fn get(ctx: &Ctx, who: &Principal, raw: &str) -> ApiResult<Webhook> {
     admin(who)?;
-    let id = parse_id(raw).ok_or_else(|| ApiError::not_found("Webhook"))?;
+    let id = crate::ids::parse_uuid(raw).ok_or_else(|| ApiError::not_found("Webhook"))?;
     ctx.db
         .read(move |c| c.webhooks().get(&id))
         .await?
@@ -219,7 +219,7 @@ pub async fn deliveries(ctx: &Ctx, who: &Principal, raw: &str, page: Page) -> Ap
 /// Sends a `ping` event to this webhook only.
 pub async fn ping(ctx: &Ctx, who: &Principal, raw: &str) -> ApiResult<Delivery> {
     let hook = get(ctx, who, raw).await?;
-    let event_id = crate::users::model::new_id();
+    let event_id = crate::ids::new_uuid();
     let envelope = json!({
         "id": event_id,
         "type": "ping",
@@ -250,7 +250,8 @@ pub async fn redeliver(
     delivery: &str,
 ) -> ApiResult<Delivery> {
     let hook = get(ctx, who, raw).await?;
-    let delivery_id = parse_id(delivery).ok_or_else(|| ApiError::not_found("Delivery"))?;
+    let delivery_id =
+        crate::ids::parse_uuid(delivery).ok_or_else(|| ApiError::not_found("Delivery"))?;
     let d = ctx
         .db
         .write(move |c| {

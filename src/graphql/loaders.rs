@@ -10,6 +10,7 @@ use async_graphql::dataloader::Loader;
 use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::posts::model::Post;
 use crate::users::model::User;
 
@@ -17,13 +18,13 @@ pub struct UserLoader {
     pub ctx: Ctx,
 }
 
-impl Loader<String> for UserLoader {
+impl Loader<UserId> for UserLoader {
     type Value = User;
     type Error = Arc<ApiError>;
 
     /// `Post.author` looked in the shared `users` cache first: these are
     /// its misses, loaded in one query and cached.
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, User>, Self::Error> {
+    async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, User>, Self::Error> {
         let cache = &self.ctx.caches.users;
         // Taken before reading: the insert is refused if a user changed since.
         let ticket = cache.ticket();
@@ -46,7 +47,7 @@ impl Loader<String> for UserLoader {
 /// A user's posts page: the author and the paging.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PostsOf {
-    pub author_id: String,
+    pub author_id: UserId,
     pub limit: u32,
     pub offset: u64,
 }
@@ -62,7 +63,7 @@ impl Loader<PostsOf> for PostsLoader {
 
     async fn load(&self, keys: &[PostsOf]) -> Result<HashMap<PostsOf, Vec<Post>>, Self::Error> {
         // Keys with the same paging share one query.
-        let mut groups: HashMap<(u32, u64), Vec<String>> = HashMap::new();
+        let mut groups: HashMap<(u32, u64), Vec<UserId>> = HashMap::new();
         for k in keys {
             groups
                 .entry((k.limit, k.offset))
@@ -70,10 +71,7 @@ impl Loader<PostsOf> for PostsLoader {
                 .push(k.author_id.clone());
         }
         let all_drafts = self.viewer.as_ref().is_some_and(Principal::can_read_all);
-        let viewer = self
-            .viewer
-            .as_ref()
-            .and_then(|p| p.user_id().map(str::to_string));
+        let viewer = self.viewer.as_ref().and_then(|p| p.user_id().cloned());
         let mut out: HashMap<PostsOf, Vec<Post>> =
             keys.iter().map(|k| (k.clone(), Vec::new())).collect();
         for ((limit, offset), authors) in groups {
@@ -83,7 +81,7 @@ impl Loader<PostsOf> for PostsLoader {
                 .db
                 .read(move |c| {
                     c.posts()
-                        .by_authors(&authors, all_drafts, viewer.as_deref(), limit, offset)
+                        .by_authors(&authors, all_drafts, viewer.as_ref(), limit, offset)
                 })
                 .await
                 .map_err(|e| Arc::new(e.into()))?;

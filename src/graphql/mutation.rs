@@ -7,7 +7,7 @@ use crate::posts::service as posts;
 use crate::users::service as users;
 
 use super::objects::{AuthPayload, GPost, GUser};
-use super::schema::{data, gql_error, signed_in, GResult};
+use super::schema::{data, gql_error, post_id, signed_in, user_id, GResult};
 
 #[derive(InputObject)]
 pub struct CreateUserInput {
@@ -100,7 +100,7 @@ impl MutationRoot {
         users::update(
             &d.ctx,
             who,
-            &id,
+            &user_id(&id)?,
             users::UpdateUser {
                 username: input.username,
                 email: input.email,
@@ -116,7 +116,9 @@ impl MutationRoot {
     async fn delete_user(&self, cx: &Context<'_>, id: ID) -> GResult<bool> {
         let d = data(cx)?;
         let who = signed_in(d)?;
-        users::delete(&d.ctx, who, &id).await.map_err(gql_error)?;
+        users::delete(&d.ctx, who, &user_id(&id)?)
+            .await
+            .map_err(gql_error)?;
         Ok(true)
     }
 
@@ -150,7 +152,7 @@ impl MutationRoot {
         posts::update(
             &d.ctx,
             who,
-            &id,
+            &post_id(&id)?,
             posts::UpdatePost {
                 title: input.title,
                 content: input.content,
@@ -166,7 +168,7 @@ impl MutationRoot {
     async fn publish_post(&self, cx: &Context<'_>, id: ID) -> GResult<GPost> {
         let d = data(cx)?;
         let who = signed_in(d)?;
-        posts::set_published(&d.ctx, who, &id, true)
+        posts::set_published(&d.ctx, who, &post_id(&id)?, true)
             .await
             .map(GPost)
             .map_err(gql_error)
@@ -175,7 +177,7 @@ impl MutationRoot {
     async fn unpublish_post(&self, cx: &Context<'_>, id: ID) -> GResult<GPost> {
         let d = data(cx)?;
         let who = signed_in(d)?;
-        posts::set_published(&d.ctx, who, &id, false)
+        posts::set_published(&d.ctx, who, &post_id(&id)?, false)
             .await
             .map(GPost)
             .map_err(gql_error)
@@ -184,7 +186,9 @@ impl MutationRoot {
     async fn delete_post(&self, cx: &Context<'_>, id: ID) -> GResult<bool> {
         let d = data(cx)?;
         let who = signed_in(d)?;
-        posts::delete(&d.ctx, who, &id).await.map_err(gql_error)?;
+        posts::delete(&d.ctx, who, &post_id(&id)?)
+            .await
+            .map_err(gql_error)?;
         Ok(true)
     }
 }

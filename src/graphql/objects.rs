@@ -23,7 +23,7 @@ impl GUser {
 #[Object(name = "User")]
 impl GUser {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.0.id.to_string())
     }
     async fn username(&self) -> &str {
         &self.0.username
@@ -73,7 +73,7 @@ pub struct GPost(pub Post);
 #[Object(name = "Post")]
 impl GPost {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.0.id.to_string())
     }
     async fn title(&self) -> &str {
         &self.0.title
@@ -98,7 +98,7 @@ impl GPost {
             .ok_or_else(|| gql_error(ApiError::not_found("Author")))
     }
     async fn author_id(&self) -> ID {
-        ID(self.0.author_id.clone())
+        ID(self.0.author_id.to_string())
     }
     async fn published(&self) -> bool {
         self.0.published

@@ -15,6 +15,8 @@ use crate::auth::Principal;
 use crate::config::GraphqlConfig;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, AuthFailure};
+use crate::ids::{PostId, UserId};
+use crate::posts::model::PostKey;
 use crate::posts::service as posts;
 use crate::users::service as users;
 use crate::values::page::MAX_LIMIT;
@@ -147,6 +149,16 @@ pub(super) fn cost(limit: Option<i32>, child: usize) -> usize {
 pub struct QueryRoot;
 
 /// Absent or invisible resources are `null`, not errors.
+/// An `ID` argument naming a user: a malformed one names nobody (`404`).
+pub(super) fn user_id(id: &ID) -> GResult<UserId> {
+    UserId::parse(id).ok_or_else(|| gql_error(ApiError::not_found("User")))
+}
+
+/// An `ID` argument naming a post, likewise.
+pub(super) fn post_id(id: &ID) -> GResult<PostId> {
+    PostId::parse(id).ok_or_else(|| gql_error(ApiError::not_found("Post")))
+}
+
 pub(super) fn none_if_missing<T>(r: Result<T, ApiError>) -> GResult<Option<T>> {
     match r {
         Ok(v) => Ok(Some(v)),
@@ -169,6 +181,9 @@ impl QueryRoot {
     async fn user(&self, cx: &Context<'_>, id: ID) -> GResult<Option<GUser>> {
         let d = data(cx)?;
         signed_in(d)?;
+        let Some(id) = UserId::parse(&id) else {
+            return Ok(None);
+        };
         Ok(none_if_missing(users::get(&d.ctx, &id).await)?.map(GUser::new))
     }
 
@@ -202,19 +217,21 @@ impl QueryRoot {
 
     async fn post(&self, cx: &Context<'_>, id: ID) -> GResult<Option<GPost>> {
         let d = data(cx)?;
-        if crate::users::model::parse_id(&id).is_none() {
+        let Some(id) = PostId::parse(&id) else {
             return Ok(None);
-        }
-        let found = none_if_missing(posts::get(&d.ctx, d.viewer.as_ref(), &id).await)?;
+        };
+        let key = PostKey::Id(id);
+        let found = none_if_missing(posts::get(&d.ctx, d.viewer.as_ref(), &key).await)?;
         Ok(found.map(|p| GPost(p.post.clone())))
     }
 
     async fn post_by_slug(&self, cx: &Context<'_>, slug: String) -> GResult<Option<GPost>> {
         let d = data(cx)?;
-        if crate::users::model::parse_id(&slug).is_some() {
-            return Ok(None);
-        }
-        let found = none_if_missing(posts::get(&d.ctx, d.viewer.as_ref(), &slug).await)?;
+        let key = match PostKey::parse(&slug) {
+            PostKey::Id(_) => return Ok(None),
+            key => key,
+        };
+        let found = none_if_missing(posts::get(&d.ctx, d.viewer.as_ref(), &key).await)?;
         Ok(found.map(|p| GPost(p.post.clone())))
     }
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::repo::After;
 use crate::error::{ApiError, FieldError};
+use crate::ids::PostId;
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 struct Data {
@@ -26,7 +27,7 @@ pub fn encode(binding: &str, after: &After) -> String {
     let data = Data {
         b: binding.to_string(),
         k: after.key.clone(),
-        i: after.id.clone(),
+        i: after.id.to_string(),
     };
     let json = serde_json::to_vec(&data).unwrap_or_default();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
@@ -45,7 +46,7 @@ pub fn decode(binding: &str, cursor: &str) -> Result<After, ApiError> {
     }
     Ok(After {
         key: data.k,
-        id: data.i,
+        id: PostId::parse(&data.i).ok_or_else(bad)?,
     })
 }
 
@@ -57,7 +58,7 @@ mod tests {
     fn round_trip_and_binding() {
         let after = After {
             key: "2026-01-01T00:00:00.000Z".into(),
-            id: "x".into(),
+            id: PostId::new(),
         };
         let c = encode("s=-published_at;p=true", &after);
         let back = decode("s=-published_at;p=true", &c).unwrap();

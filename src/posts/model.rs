@@ -5,14 +5,15 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::FieldError;
+use crate::ids::{PostId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Post {
-    pub id: String,
+    pub id: PostId,
     pub title: String,
     pub slug: String,
     pub content: String,
-    pub author_id: String,
+    pub author_id: UserId,
     pub author_username: String,
     pub published: bool,
     pub published_at: Option<String>,
@@ -32,6 +33,26 @@ impl Post {
             post: &'a Post,
         }
         serde_json::to_string(&Envelope { post: self }).unwrap_or_default()
+    }
+}
+
+/// How a request names a post: `/api/posts/{id-or-slug}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostKey {
+    Id(PostId),
+    Slug(String),
+    /// Neither a UUID nor a possible slug: names no post.
+    None,
+}
+
+impl PostKey {
+    /// A UUID is an id; anything else up to the longest slug is a slug.
+    pub fn parse(raw: &str) -> PostKey {
+        match PostId::parse(raw) {
+            Some(id) => PostKey::Id(id),
+            None if raw.len() <= 80 => PostKey::Slug(raw.to_string()),
+            None => PostKey::None,
+        }
     }
 }
 
@@ -244,11 +265,11 @@ mod tests {
     fn json_is_written_as_the_value_was() {
         for (published, published_at) in [(false, None), (true, Some("2026-11-28T08:00:00.000Z"))] {
             let post = Post {
-                id: "0193-a".into(),
+                id: PostId::from_stored("0193-a".into()),
                 title: "Quotes \" and \\ and ünï \u{1} <b>".into(),
                 slug: "quotes".into(),
                 content: "line\nbreak\ttab".into(),
-                author_id: "0193-u".into(),
+                author_id: UserId::from_stored("0193-u".into()),
                 author_username: "anna".into(),
                 published,
                 published_at: published_at.map(str::to_string),

@@ -4,13 +4,15 @@ use rocket::http::Status;
 use rocket::{delete, get, patch, post, routes, Route, State};
 use serde::Deserialize;
 
+use super::model::PostKey;
 use super::service::{self, CreatePost, ListParams, UpdatePost};
 use crate::auth::guards::Caller;
 use crate::auth::Principal;
 use crate::ctx::Ctx;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::body::JsonBody;
 use crate::http::etag::{Created, Preconditions, RawJson, Tagged};
+use crate::ids::PostId;
 
 #[get("/posts?<page>&<limit>&<cursor>&<author_id>&<published>&<sort>")]
 #[allow(clippy::too_many_arguments)]
@@ -44,7 +46,7 @@ async fn get_one(
     key: &str,
     pre: Preconditions,
 ) -> ApiResult<Tagged> {
-    let p = service::get(ctx, caller.0.as_ref(), key).await?;
+    let p = service::get(ctx, caller.0.as_ref(), &PostKey::parse(key)).await?;
     Ok(Tagged::with_etag(p.body.clone(), p.etag.clone(), &pre))
 }
 
@@ -107,25 +109,25 @@ async fn update(
     body: JsonBody<UpdateBody>,
     pre: Preconditions,
 ) -> ApiResult<Tagged> {
-    let post = service::update(ctx, &who, id, body.into_inner().into(), &pre).await?;
+    let post = service::update(ctx, &who, &post_id(id)?, body.into_inner().into(), &pre).await?;
     Ok(Tagged::new(post.body(), &Preconditions::default()))
 }
 
 #[post("/posts/<id>/publish")]
 async fn publish(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<RawJson> {
-    let post = service::set_published(ctx, &who, id, true).await?;
+    let post = service::set_published(ctx, &who, &post_id(id)?, true).await?;
     Ok(RawJson(post.body()))
 }
 
 #[post("/posts/<id>/unpublish")]
 async fn unpublish(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<RawJson> {
-    let post = service::set_published(ctx, &who, id, false).await?;
+    let post = service::set_published(ctx, &who, &post_id(id)?, false).await?;
     Ok(RawJson(post.body()))
 }
 
 #[delete("/posts/<id>")]
 async fn remove(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<Status> {
-    service::delete(ctx, &who, id).await?;
+    service::delete(ctx, &who, &post_id(id)?).await?;
     Ok(Status::NoContent)
 }
 
@@ -138,6 +140,11 @@ async fn search(
     limit: Option<&str>,
 ) -> ApiResult<RawJson> {
     Ok(RawJson(super::search::search(ctx, q, page, limit).await?))
+}
+
+/// A path's post id; one that is not a UUID names no post.
+fn post_id(raw: &str) -> ApiResult<PostId> {
+    PostId::parse(raw).ok_or_else(|| ApiError::not_found("Post"))
 }
 
 pub fn routes() -> Vec<Route> {

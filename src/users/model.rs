@@ -4,17 +4,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::error::FieldError;
-
-/// A user id: a UUID in canonical lower-case text.
-pub fn parse_id(raw: &str) -> Option<String> {
-    uuid::Uuid::parse_str(raw)
-        .ok()
-        .map(|u| u.hyphenated().to_string())
-}
-
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().hyphenated().to_string()
-}
+use crate::ids::UserId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -109,7 +99,7 @@ impl Username {
 /// A user row as stored (without the password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub role: Role,
@@ -166,12 +156,5 @@ mod tests {
         for bad in ["ab", &"a".repeat(31), "has space", "ümlaut", "a.b"] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn ids() {
-        let id = new_id();
-        assert_eq!(parse_id(&id.to_uppercase()), Some(id));
-        assert_eq!(parse_id("nope"), None);
     }
 }

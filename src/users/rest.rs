@@ -9,9 +9,10 @@ use super::service::{self, CreateUser, ListParams, UpdateUser};
 use crate::auth::guards::Caller;
 use crate::auth::Principal;
 use crate::ctx::Ctx;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::body::JsonBody;
 use crate::http::etag::{Created, Preconditions, RawJson, Tagged};
+use crate::ids::UserId;
 use crate::posts::service as posts;
 
 #[get("/users?<page>&<limit>&<search>&<sort>")]
@@ -79,7 +80,7 @@ async fn get_one(
     id: &str,
     pre: Preconditions,
 ) -> ApiResult<Tagged> {
-    let user = service::get(ctx, id).await?;
+    let user = service::get(ctx, &user_id(id)?).await?;
     let (body, etag) = service::body_and_etag(Some(&who), &user);
     Ok(Tagged::with_etag(body, etag, &pre))
 }
@@ -112,14 +113,14 @@ async fn update(
     pre: Preconditions,
 ) -> ApiResult<Tagged> {
     let input = body.into_inner().into();
-    let user = service::update(ctx, &who, id, input, pre.if_match.clone()).await?;
+    let user = service::update(ctx, &who, &user_id(id)?, input, pre.if_match.clone()).await?;
     let (body, etag) = service::body_and_etag(Some(&who), &user);
     Ok(Tagged::with_etag(body, etag, &Preconditions::default()))
 }
 
 #[delete("/users/<id>")]
 async fn remove(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<Status> {
-    service::delete(ctx, &who, id).await?;
+    service::delete(ctx, &who, &user_id(id)?).await?;
     Ok(Status::NoContent)
 }
 
@@ -135,7 +136,7 @@ async fn posts_of(
     published: Option<&str>,
     sort: Option<&str>,
 ) -> ApiResult<RawJson> {
-    let user = service::get(ctx, id).await?;
+    let user = service::get(ctx, &user_id(id)?).await?;
     let page = posts::list(
         ctx,
         caller.0.as_ref(),
@@ -151,6 +152,11 @@ async fn posts_of(
     )
     .await?;
     Ok(RawJson(page.body()))
+}
+
+/// A path's user id; one that is not a UUID names nobody.
+fn user_id(raw: &str) -> ApiResult<UserId> {
+    UserId::parse(raw).ok_or_else(|| ApiError::not_found("User"))
 }
 
 pub fn routes() -> Vec<Route> {

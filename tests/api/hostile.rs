@@ -219,7 +219,7 @@ async fn successful_logins_give_their_attempt_back() {
 /// A webhook stored before `block_private_networks` was turned on (its URL
 /// was never checked).
 async fn stored_webhook(app: &TestApp, url: String) -> String {
-    let id = folio::users::model::new_id();
+    let id = folio::ids::new_uuid();
     let hook = id.clone();
     app.ctx()
         .db

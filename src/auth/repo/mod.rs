@@ -5,12 +5,13 @@
 mod sqlite;
 
 use crate::db::{Backend, StoreResult, Tx};
+use crate::ids::UserId;
 
 pub struct NewRefresh<'a> {
     pub token_hash: &'a str,
     pub family_id: &'a str,
     pub parent_hash: Option<&'a str>,
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     pub expires_at: &'a str,
     pub family_expires_at: &'a str,
     pub user_agent: Option<&'a str>,
@@ -20,7 +21,7 @@ pub struct NewRefresh<'a> {
 #[derive(Debug, Clone)]
 pub struct RefreshRow {
     pub family_id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub expires_at: String,
     pub family_expires_at: String,
     pub used_at: Option<String>,
@@ -48,7 +49,7 @@ pub trait AuthRepo {
     /// Revokes every live token of a session family.
     fn revoke_family(&mut self, family_id: &str) -> StoreResult<()>;
     /// Revokes every live token of a user.
-    fn revoke_user_sessions(&mut self, user_id: &str) -> StoreResult<()>;
+    fn revoke_user_sessions(&mut self, user_id: &UserId) -> StoreResult<()>;
     /// Whether any token is past its idle or absolute expiry at `now`.
     fn any_expired_refresh(&mut self, now: &str) -> StoreResult<bool>;
     /// Deletes tokens past their expiry; returns how many.

@@ -4,6 +4,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::{ApiKeyRow, AuthRepo, NewRefresh, RefreshRow};
 use crate::db::{Sqlite, StoreError, StoreResult};
+use crate::ids::UserId;
 
 const KEY_COLUMNS: &str = "id, name, prefix, key_hash, scopes, created_at, last_used_at";
 
@@ -79,7 +80,7 @@ impl AuthRepo for Sqlite<'_> {
         Ok(())
     }
 
-    fn revoke_user_sessions(&mut self, user_id: &str) -> StoreResult<()> {
+    fn revoke_user_sessions(&mut self, user_id: &UserId) -> StoreResult<()> {
         let conn = self.conn();
         conn.execute(
             "UPDATE refresh_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",

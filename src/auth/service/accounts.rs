@@ -41,7 +41,7 @@ pub async fn register(ctx: &Ctx, input: NewAccount, meta: ClientMeta) -> ApiResu
 }
 
 pub async fn me(ctx: &Ctx, who: &Principal) -> ApiResult<User> {
-    let id = require_user(who)?.to_string();
+    let id = require_user(who)?.clone();
     ctx.db
         .read(move |c| c.users().by_id(&id))
         .await?

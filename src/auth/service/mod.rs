@@ -9,6 +9,7 @@
 use super::principal::Principal;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, Problems};
+use crate::ids::UserId;
 use crate::users::model::{Email, User, Username};
 
 mod accounts;
@@ -63,7 +64,7 @@ fn session(ctx: &Ctx, user: User, refresh_token: String) -> ApiResult<Session> {
     })
 }
 
-fn require_user(who: &Principal) -> ApiResult<&str> {
+fn require_user(who: &Principal) -> ApiResult<&UserId> {
     who.user_id()
         .ok_or_else(|| ApiError::Forbidden("Only a signed-in user can do this".into()))
 }

@@ -6,24 +6,25 @@ use super::{require_user, session, ClientMeta, Session};
 use crate::auth::principal::Principal;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
+use crate::ids::UserId;
 
 /// Ends every session and invalidates every access token of the caller.
 pub async fn logout_all(ctx: &Ctx, who: &Principal) -> ApiResult<()> {
-    let id = require_user(who)?.to_string();
+    let id = require_user(who)?.clone();
     end_all_sessions(ctx, &id).await
 }
 
 /// Revokes every session and access token of a user (also used by the admin
 /// password reset and by disabling a user).
-pub async fn end_all_sessions(ctx: &Ctx, user_id: &str) -> ApiResult<()> {
-    let id = user_id.to_string();
+pub async fn end_all_sessions(ctx: &Ctx, user_id: &UserId) -> ApiResult<()> {
+    let id = user_id.clone();
     ctx.db
         .write(move |c| {
             c.users().bump_token_version(&id)?;
             c.auth().revoke_user_sessions(&id)
         })
         .await?;
-    ctx.caches.auth.invalidate(&user_id.to_string());
+    ctx.caches.auth.invalidate(user_id);
     Ok(())
 }
 
@@ -36,7 +37,7 @@ pub async fn change_password(
     new: String,
     meta: ClientMeta,
 ) -> ApiResult<Session> {
-    let id = require_user(who)?.to_string();
+    let id = require_user(who)?.clone();
     let lookup = id.clone();
     let stored = ctx
         .db
@@ -79,11 +80,11 @@ pub async fn change_password(
 }
 
 /// Sets a user's password (admin reset) and ends their sessions.
-pub async fn reset_password(ctx: &Ctx, user_id: &str, password: String) -> ApiResult<()> {
+pub async fn reset_password(ctx: &Ctx, user_id: &UserId, password: String) -> ApiResult<()> {
     crate::auth::password::check_strength(&password, "password")
         .map_err(|e| ApiError::Validation(vec![e]))?;
     let hash = ctx.hasher.hash(password).await?;
-    let id = user_id.to_string();
+    let id = user_id.clone();
     ctx.db
         .write(move |c| {
             c.users().set_password_hash(&id, &hash)?;
@@ -91,6 +92,6 @@ pub async fn reset_password(ctx: &Ctx, user_id: &str, password: String) -> ApiRe
             c.auth().revoke_user_sessions(&id)
         })
         .await?;
-    ctx.caches.auth.invalidate(&user_id.to_string());
+    ctx.caches.auth.invalidate(user_id);
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::auth::repo::NewRefresh;
 use crate::ctx::Ctx;
 use crate::db::Tx;
 use crate::error::ApiResult;
-use crate::users::model::new_id;
+use crate::ids::{new_uuid, UserId};
 
 fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -41,14 +41,14 @@ pub(super) fn lifetimes(ctx: &Ctx) -> Lifetimes {
 /// returns the new refresh token.
 pub(super) fn store_refresh(
     tx: &mut Tx<'_>,
-    user_id: &str,
+    user_id: &UserId,
     life: Lifetimes,
     meta: &ClientMeta,
     family: Option<(&str, &str, &str)>,
 ) -> ApiResult<String> {
     let token = random_token();
     let hash = token_hash(&token);
-    let fresh_family = new_id();
+    let fresh_family = new_uuid();
     let fresh_expiry = crate::clock::in_future(life.absolute);
     let (family_id, parent, family_expires_at) = match family {
         Some((id, parent, until)) => (id, Some(parent), until),

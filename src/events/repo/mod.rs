@@ -5,12 +5,13 @@
 mod sqlite;
 
 use crate::db::{Backend, StoreResult, Tx};
+use crate::ids::EventId;
 
 /// One stored event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
     pub seq: i64,
-    pub id: String,
+    pub id: EventId,
     pub kind: String,
     pub occurred_at: String,
     pub data: String,
@@ -34,14 +35,20 @@ impl EventRow {
 /// What the outbox asks of storage.
 pub trait EventsRepo {
     /// Stores one event; `outbox::record` picks its id and time.
-    fn insert(&mut self, id: &str, kind: &str, occurred_at: &str, data: &str) -> StoreResult<()>;
+    fn insert(
+        &mut self,
+        id: &EventId,
+        kind: &str,
+        occurred_at: &str,
+        data: &str,
+    ) -> StoreResult<()>;
     /// Up to `limit` events after `seq`, in sequence order.
     fn after(&mut self, seq: i64, limit: u32) -> StoreResult<Vec<EventRow>>;
     /// The sequence number of an event still retained.
-    fn seq_of(&mut self, id: &str) -> StoreResult<Option<i64>>;
+    fn seq_of(&mut self, id: &EventId) -> StoreResult<Option<i64>>;
     /// The newest sequence number (0 for an empty outbox).
     fn max_seq(&mut self) -> StoreResult<i64>;
-    fn by_id(&mut self, id: &str) -> StoreResult<Option<EventRow>>;
+    fn by_id(&mut self, id: &EventId) -> StoreResult<Option<EventRow>>;
     /// Is any event, or finished delivery, older than `cutoff` left for
     /// [`EventsRepo::delete_before`]?
     fn any_before(&mut self, cutoff: &str) -> StoreResult<bool>;

@@ -4,6 +4,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::{EventRow, EventsRepo};
 use crate::db::{Sqlite, StoreResult};
+use crate::ids::EventId;
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     Ok(EventRow {
@@ -16,7 +17,13 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
 }
 
 impl EventsRepo for Sqlite<'_> {
-    fn insert(&mut self, id: &str, kind: &str, occurred_at: &str, data: &str) -> StoreResult<()> {
+    fn insert(
+        &mut self,
+        id: &EventId,
+        kind: &str,
+        occurred_at: &str,
+        data: &str,
+    ) -> StoreResult<()> {
         let conn = self.conn();
         conn.prepare_cached(
             "INSERT INTO events (id, type, occurred_at, data) VALUES (?1, ?2, ?3, ?4)",
@@ -34,7 +41,7 @@ impl EventsRepo for Sqlite<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn seq_of(&mut self, id: &str) -> StoreResult<Option<i64>> {
+    fn seq_of(&mut self, id: &EventId) -> StoreResult<Option<i64>> {
         let conn = self.conn();
         Ok(conn
             .query_row("SELECT seq FROM events WHERE id = ?1", [id], |r| r.get(0))
@@ -48,7 +55,7 @@ impl EventsRepo for Sqlite<'_> {
             .query_row([], |r| r.get(0))?)
     }
 
-    fn by_id(&mut self, id: &str) -> StoreResult<Option<EventRow>> {
+    fn by_id(&mut self, id: &EventId) -> StoreResult<Option<EventRow>> {
         let conn = self.conn();
         Ok(conn
             .query_row(

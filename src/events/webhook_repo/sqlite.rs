@@ -109,7 +109,7 @@ impl WebhooksRepo for Sqlite<'_> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
         .execute(params![
-            crate::users::model::new_id(),
+            crate::ids::new_uuid(),
             webhook_id,
             event_id,
             event_type,

@@ -5,10 +5,11 @@ pub(crate) mod sqlite;
 
 use super::model::{Post, PostSort, PublishedFilter};
 use crate::db::{Backend, StoreResult, Tx};
+use crate::ids::{PostId, UserId};
 
 pub struct NewPost<'a> {
-    pub id: &'a str,
-    pub author_id: &'a str,
+    pub id: &'a PostId,
+    pub author_id: &'a UserId,
     pub title: &'a str,
     pub slug: &'a str,
     pub content: &'a str,
@@ -25,24 +26,24 @@ pub struct ListFilter {
     pub published: PublishedFilter,
     /// For a plain user: drafts only of this author. `None`: every draft
     /// (admins, keys) — or none at all for anonymous callers (see `no_drafts`).
-    pub drafts_of: Option<String>,
+    pub drafts_of: Option<UserId>,
     pub no_drafts: bool,
-    pub author_id: Option<String>,
+    pub author_id: Option<UserId>,
 }
 
 /// Where a keyset page starts: after the item with this sort value and id.
 #[derive(Debug, Clone)]
 pub struct After {
     pub key: String,
-    pub id: String,
+    pub id: PostId,
 }
 
 /// What the posts feature asks of storage.
 pub trait PostsRepo {
-    fn by_id(&mut self, id: &str) -> StoreResult<Option<Post>>;
+    fn by_id(&mut self, id: &PostId) -> StoreResult<Option<Post>>;
     fn by_slug(&mut self, slug: &str) -> StoreResult<Option<Post>>;
     /// Whether another post (not `except_id`) has this slug.
-    fn slug_taken(&mut self, slug: &str, except_id: Option<&str>) -> StoreResult<bool>;
+    fn slug_taken(&mut self, slug: &str, except_id: Option<&PostId>) -> StoreResult<bool>;
     /// The highest `-N` suffix in use for `base` (1 when only `base`
     /// exists).
     fn highest_suffix(&mut self, base: &str) -> StoreResult<Option<u64>>;
@@ -50,17 +51,17 @@ pub trait PostsRepo {
     /// Sets the fields given, keeps the others.
     fn update_fields(
         &mut self,
-        id: &str,
+        id: &PostId,
         title: Option<&str>,
         content: Option<&str>,
         slug: Option<&str>,
     ) -> StoreResult<()>;
     /// Publishes (keeping the first `published_at`) or unpublishes.
-    fn set_published(&mut self, id: &str, published: bool) -> StoreResult<()>;
+    fn set_published(&mut self, id: &PostId, published: bool) -> StoreResult<()>;
     /// True when the post existed.
-    fn delete(&mut self, id: &str) -> StoreResult<bool>;
+    fn delete(&mut self, id: &PostId) -> StoreResult<bool>;
     /// (id, slug) of every post of an author.
-    fn ids_by_author(&mut self, author_id: &str) -> StoreResult<Vec<(String, String)>>;
+    fn ids_by_author(&mut self, author_id: &UserId) -> StoreResult<Vec<(PostId, String)>>;
     /// Every post in creation order (`folio export`).
     fn export_all(&mut self, each: &mut dyn FnMut(Post) -> StoreResult<()>) -> StoreResult<()>;
     /// Inserts an exported post as it was (`folio import`).
@@ -85,9 +86,9 @@ pub trait PostsRepo {
     /// the viewer sees every draft; else drafts of `viewer` only.
     fn by_authors(
         &mut self,
-        authors: &[String],
+        authors: &[UserId],
         all_drafts: bool,
-        viewer: Option<&str>,
+        viewer: Option<&UserId>,
         limit: u32,
         offset: u64,
     ) -> StoreResult<Vec<Post>>;

@@ -8,11 +8,12 @@ use serde_json::{json, Value};
 use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult, Problems};
+use crate::ids::UserId;
 use crate::posts::cached::FeedEntry;
 use crate::posts::cursor;
 use crate::posts::model::{Post, PostSort, PublishedFilter};
 use crate::posts::repo::{After, ListFilter};
-use crate::users::model::parse_id;
+
 use crate::values::page::{parse_limit, Page};
 
 /// Raw list parameters, as the transports receive them.
@@ -80,7 +81,7 @@ pub async fn list(
 
     // An author id that is not a UUID names nobody: an empty list.
     let author_id = match author_raw {
-        Some(raw) => match parse_id(raw) {
+        Some(raw) => match UserId::parse(raw) {
             Some(id) => Some(id),
             None => return Ok(empty(page, by_cursor)),
         },
@@ -90,7 +91,7 @@ pub async fn list(
         published,
         drafts_of: match viewer {
             Some(p) if p.can_read_all() => None,
-            Some(p) => p.user_id().map(str::to_string),
+            Some(p) => p.user_id().cloned(),
             None => None,
         },
         no_drafts: viewer.is_none()

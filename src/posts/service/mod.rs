@@ -11,11 +11,12 @@ pub use write::*;
 use std::sync::Arc;
 
 use super::cached::CachedPost;
-use super::model::Post;
+use super::model::{Post, PostKey};
 use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::users::model::parse_id;
+use crate::ids::PostId;
+
 use crate::values::version::etag_of;
 
 /// May `viewer` see this post?
@@ -35,23 +36,21 @@ fn serve(post: Post) -> Arc<CachedPost> {
 }
 
 /// Loads a post by id through the cache.
-async fn load(ctx: &Ctx, id: &str) -> ApiResult<Option<Arc<CachedPost>>> {
-    let ticket = match ctx.caches.posts.get(&id.to_string()) {
+async fn load(ctx: &Ctx, id: &PostId) -> ApiResult<Option<Arc<CachedPost>>> {
+    let ticket = match ctx.caches.posts.get(id) {
         Ok(p) => return Ok(Some(p)),
         Err(t) => t,
     };
-    let key = id.to_string();
+    let key = id.clone();
     let found = ctx.db.read(move |c| c.posts().by_id(&key)).await?;
     Ok(found.map(|post| {
         let served = serve(post);
-        ctx.caches
-            .posts
-            .insert(ticket, id.to_string(), served.clone());
+        ctx.caches.posts.insert(ticket, id.clone(), served.clone());
         served
     }))
 }
 
-async fn id_of_slug(ctx: &Ctx, slug: &str) -> ApiResult<Option<String>> {
+async fn id_of_slug(ctx: &Ctx, slug: &str) -> ApiResult<Option<PostId>> {
     let ticket = match ctx.caches.slugs.get(&slug.to_string()) {
         Ok(id) => return Ok(Some(id)),
         Err(t) => t,
@@ -67,11 +66,15 @@ async fn id_of_slug(ctx: &Ctx, slug: &str) -> ApiResult<Option<String>> {
 }
 
 /// `GET /api/posts/{id-or-slug}`: drafts are `404` to those who may not see them.
-pub async fn get(ctx: &Ctx, viewer: Option<&Principal>, key: &str) -> ApiResult<Arc<CachedPost>> {
-    let id = match parse_id(key) {
-        Some(id) => Some(id),
-        None if key.len() <= 80 => id_of_slug(ctx, key).await?,
-        None => None,
+pub async fn get(
+    ctx: &Ctx,
+    viewer: Option<&Principal>,
+    key: &PostKey,
+) -> ApiResult<Arc<CachedPost>> {
+    let id = match key {
+        PostKey::Id(id) => Some(id.clone()),
+        PostKey::Slug(slug) => id_of_slug(ctx, slug).await?,
+        PostKey::None => None,
     };
     let Some(id) = id else {
         return Err(ApiError::not_found("Post"));
@@ -86,15 +89,16 @@ pub async fn get(ctx: &Ctx, viewer: Option<&Principal>, key: &str) -> ApiResult<
 mod tests {
     use super::*;
     use crate::auth::apikeys::Scopes;
+    use crate::ids::UserId;
     use crate::users::model::Role;
 
-    fn post(published: bool) -> Post {
+    fn post(a: &UserId, published: bool) -> Post {
         Post {
-            id: "p".into(),
+            id: PostId::new(),
             title: "t".into(),
             slug: "t".into(),
             content: "c".into(),
-            author_id: "a".into(),
+            author_id: a.clone(),
             author_username: "ann".into(),
             published,
             published_at: None,
@@ -105,16 +109,17 @@ mod tests {
 
     #[test]
     fn draft_visibility_and_editing() {
+        let a = UserId::new();
         let author = Principal::User {
-            id: "a".into(),
+            id: a.clone(),
             role: Role::User,
         };
         let other = Principal::User {
-            id: "b".into(),
+            id: UserId::new(),
             role: Role::User,
         };
         let admin = Principal::User {
-            id: "c".into(),
+            id: UserId::new(),
             role: Role::Admin,
         };
         let read = Principal::ApiKey {
@@ -125,7 +130,7 @@ mod tests {
             id: "k".into(),
             scopes: Scopes::new(false, true, false),
         };
-        let draft = post(false);
+        let draft = post(&a, false);
         assert!(!can_see(None, &draft));
         assert!(!can_see(Some(&other), &draft));
         assert!(
@@ -133,7 +138,7 @@ mod tests {
                 && can_see(Some(&admin), &draft)
                 && can_see(Some(&read), &draft)
         );
-        assert!(can_see(None, &post(true)));
+        assert!(can_see(None, &post(&a, true)));
         assert!(can_edit(&author, &draft) && can_edit(&admin, &draft) && can_edit(&write, &draft));
         assert!(!can_edit(&other, &draft) && !can_edit(&read, &draft));
     }

@@ -9,9 +9,10 @@ use crate::ctx::Ctx;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult, FieldError, Problems};
 use crate::events::outbox;
+use crate::ids::{PostId, UserId};
 use crate::posts::model::{self, Post};
 use crate::posts::repo::NewPost;
-use crate::users::model::parse_id;
+
 use crate::values::version::Preconditions;
 
 use super::*;
@@ -45,7 +46,7 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
     let content = problems.check(model::check_content(&input.content));
     let slug = problems.check_optional(input.slug.as_deref().map(model::check_slug));
     let author_id = match (input.author_id.as_deref(), who.user_id()) {
-        (None, Some(me)) => Some(me.to_string()),
+        (None, Some(me)) => Some(me.clone()),
         (None, None) => {
             problems.push(FieldError::new(
                 "author_id",
@@ -53,7 +54,7 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
             ));
             None
         }
-        (Some(raw), _) => match parse_id(raw) {
+        (Some(raw), _) => match UserId::parse(raw) {
             Some(id) if who.can_write_all() || who.is_user(&id) => Some(id),
             Some(_) => {
                 return Err(ApiError::Forbidden(
@@ -83,7 +84,7 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
                 }
                 None => unique_slug(c, &model::slugify(&title))?,
             };
-            let id = crate::users::model::new_id();
+            let id = PostId::new();
             let at = crate::clock::now_string();
             c.posts().insert(&NewPost {
                 id: &id,
@@ -130,7 +131,7 @@ pub struct UpdatePost {
 
 /// Loads a post for a write and checks the caller may change it; drafts the
 /// caller may not see are `404`, visible posts it may not change `403`.
-fn load_for_write(c: &mut Tx<'_>, who: &Principal, id: &str) -> ApiResult<Post> {
+fn load_for_write(c: &mut Tx<'_>, who: &Principal, id: &PostId) -> ApiResult<Post> {
     let post = c
         .posts()
         .by_id(id)?
@@ -149,11 +150,10 @@ fn load_for_write(c: &mut Tx<'_>, who: &Principal, id: &str) -> ApiResult<Post> 
 pub async fn update(
     ctx: &Ctx,
     who: &Principal,
-    raw_id: &str,
+    id: &PostId,
     input: UpdatePost,
     pre: &Preconditions,
 ) -> ApiResult<Post> {
-    let id = parse_id(raw_id).ok_or_else(|| ApiError::not_found("Post"))?;
     let mut problems = Problems::new();
     let title = problems.check_optional(input.title.as_deref().map(model::check_title));
     let content = problems.check_optional(input.content.as_deref().map(model::check_content));
@@ -188,7 +188,7 @@ pub async fn update(
             Ok((before, after))
         })
         .await?;
-    ctx.caches.forget_post(&id, &before.slug);
+    ctx.caches.forget_post(id, &before.slug);
     ctx.caches.slugs.invalidate(&after.slug);
     Ok(after)
 }
@@ -197,10 +197,9 @@ pub async fn update(
 pub async fn set_published(
     ctx: &Ctx,
     who: &Principal,
-    raw_id: &str,
+    id: &PostId,
     published: bool,
 ) -> ApiResult<Post> {
-    let id = parse_id(raw_id).ok_or_else(|| ApiError::not_found("Post"))?;
     let who = who.clone();
     let target = id.clone();
     let post = ctx
@@ -224,13 +223,12 @@ pub async fn set_published(
             Ok(after)
         })
         .await?;
-    ctx.caches.forget_post(&id, &post.slug);
+    ctx.caches.forget_post(id, &post.slug);
     Ok(post)
 }
 
 /// `DELETE /api/posts/{id}`: the author, admins, `write` keys.
-pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
-    let id = parse_id(raw_id).ok_or_else(|| ApiError::not_found("Post"))?;
+pub async fn delete(ctx: &Ctx, who: &Principal, id: &PostId) -> ApiResult<()> {
     let who = who.clone();
     let target = id.clone();
     let post = ctx
@@ -242,7 +240,7 @@ pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
             Ok(post)
         })
         .await?;
-    ctx.caches.forget_post(&id, &post.slug);
+    ctx.caches.forget_post(id, &post.slug);
     Ok(())
 }
 

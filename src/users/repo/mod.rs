@@ -5,9 +5,10 @@ mod sqlite;
 
 use super::model::{Role, User};
 use crate::db::{Backend, StoreResult, Tx};
+use crate::ids::UserId;
 
 pub struct NewUser<'a> {
-    pub id: &'a str,
+    pub id: &'a UserId,
     pub username: &'a str,
     pub email: &'a str,
     pub password_hash: &'a str,
@@ -51,33 +52,33 @@ pub fn like_pattern(text: &str) -> String {
 /// What the users feature asks of storage.
 pub trait UsersRepo {
     /// Whether another user (not `except_id`) has this username, ignoring case.
-    fn username_taken(&mut self, username: &str, except_id: Option<&str>) -> StoreResult<bool>;
+    fn username_taken(&mut self, username: &str, except_id: Option<&UserId>) -> StoreResult<bool>;
     /// Whether another user (not `except_id`) has this email, ignoring case.
-    fn email_taken(&mut self, email: &str, except_id: Option<&str>) -> StoreResult<bool>;
+    fn email_taken(&mut self, email: &str, except_id: Option<&UserId>) -> StoreResult<bool>;
     /// Inserts a user and reads it back.
     fn insert(&mut self, new: &NewUser<'_>) -> StoreResult<User>;
     /// Inserts a user without the read-back, for `folio seed`'s bulk loads.
     fn insert_seed(&mut self, new: &NewUser<'_>) -> StoreResult<()>;
-    fn by_id(&mut self, id: &str) -> StoreResult<Option<User>>;
-    fn username_of(&mut self, id: &str) -> StoreResult<Option<String>>;
+    fn by_id(&mut self, id: &UserId) -> StoreResult<Option<User>>;
+    fn username_of(&mut self, id: &UserId) -> StoreResult<Option<String>>;
     /// A user by email or username (both ignoring case), with the stored
     /// password hash.
     fn credentials(&mut self, identity: &str) -> StoreResult<Option<(User, String)>>;
-    fn password_hash(&mut self, id: &str) -> StoreResult<Option<String>>;
-    fn set_password_hash(&mut self, id: &str, hash: &str) -> StoreResult<()>;
+    fn password_hash(&mut self, id: &UserId) -> StoreResult<Option<String>>;
+    fn set_password_hash(&mut self, id: &UserId, hash: &str) -> StoreResult<()>;
     /// Invalidates every access token issued to the user so far.
-    fn bump_token_version(&mut self, id: &str) -> StoreResult<()>;
-    fn set_role(&mut self, id: &str, role: Role) -> StoreResult<()>;
+    fn bump_token_version(&mut self, id: &UserId) -> StoreResult<()>;
+    fn set_role(&mut self, id: &UserId, role: Role) -> StoreResult<()>;
     /// Disabling also invalidates the user's access tokens.
-    fn set_disabled(&mut self, id: &str, disabled: bool) -> StoreResult<()>;
+    fn set_disabled(&mut self, id: &UserId, disabled: bool) -> StoreResult<()>;
     fn set_profile(
         &mut self,
-        id: &str,
+        id: &UserId,
         username: Option<&str>,
         email: Option<&str>,
     ) -> StoreResult<()>;
     /// True when the user existed.
-    fn delete(&mut self, id: &str) -> StoreResult<bool>;
+    fn delete(&mut self, id: &UserId) -> StoreResult<bool>;
     fn total(&mut self) -> StoreResult<i64>;
     /// Enabled admins.
     fn count_active_admins(&mut self) -> StoreResult<i64>;
@@ -98,7 +99,7 @@ pub trait UsersRepo {
     ) -> StoreResult<Vec<User>>;
     fn count(&mut self, search: Option<&str>, with_email: bool) -> StoreResult<u64>;
     /// Users by a list of ids, in one query (GraphQL's DataLoader).
-    fn by_ids(&mut self, ids: &[String]) -> StoreResult<Vec<User>>;
+    fn by_ids(&mut self, ids: &[UserId]) -> StoreResult<Vec<User>>;
     /// Every user with its password hash, in creation order (`folio export`).
     fn export_all(
         &mut self,

@@ -4,6 +4,7 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::{like_pattern, NewUser, UserSort, UsersRepo};
 use crate::db::{Sqlite, StoreError, StoreResult};
+use crate::ids::UserId;
 use crate::users::model::{Role, User};
 
 const COLUMNS: &str = "id, username, email, role, disabled, token_version, created_at, updated_at";
@@ -35,21 +36,23 @@ fn search_clause(with_email: bool) -> &'static str {
 }
 
 impl UsersRepo for Sqlite<'_> {
-    fn username_taken(&mut self, username: &str, except_id: Option<&str>) -> StoreResult<bool> {
+    fn username_taken(&mut self, username: &str, except_id: Option<&UserId>) -> StoreResult<bool> {
         let conn = self.conn();
         Ok(conn.prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE AND id <> ?2)",
         )?
-        .query_row(params![username, except_id.unwrap_or("")], |r| r.get(0))?)
+        .query_row(params![username, except_id.map_or("", |i| i.as_str())], |r| r.get(0))?)
     }
 
-    fn email_taken(&mut self, email: &str, except_id: Option<&str>) -> StoreResult<bool> {
+    fn email_taken(&mut self, email: &str, except_id: Option<&UserId>) -> StoreResult<bool> {
         let conn = self.conn();
         Ok(conn
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM users WHERE email = ?1 COLLATE NOCASE AND id <> ?2)",
             )?
-            .query_row(params![email, except_id.unwrap_or("")], |r| r.get(0))?)
+            .query_row(params![email, except_id.map_or("", |i| i.as_str())], |r| {
+                r.get(0)
+            })?)
     }
 
     fn insert(&mut self, new: &NewUser<'_>) -> StoreResult<User> {
@@ -86,7 +89,7 @@ impl UsersRepo for Sqlite<'_> {
         Ok(())
     }
 
-    fn by_id(&mut self, id: &str) -> StoreResult<Option<User>> {
+    fn by_id(&mut self, id: &UserId) -> StoreResult<Option<User>> {
         let conn = self.conn();
         let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?1");
         Ok(conn
@@ -96,7 +99,7 @@ impl UsersRepo for Sqlite<'_> {
     }
 
     /// A user's username, if the user exists.
-    fn username_of(&mut self, id: &str) -> StoreResult<Option<String>> {
+    fn username_of(&mut self, id: &UserId) -> StoreResult<Option<String>> {
         let conn = self.conn();
         Ok(conn
             .prepare_cached("SELECT username FROM users WHERE id = ?1")?
@@ -118,7 +121,7 @@ impl UsersRepo for Sqlite<'_> {
             .optional()?)
     }
 
-    fn password_hash(&mut self, id: &str) -> StoreResult<Option<String>> {
+    fn password_hash(&mut self, id: &UserId) -> StoreResult<Option<String>> {
         let conn = self.conn();
         Ok(conn
             .query_row("SELECT password_hash FROM users WHERE id = ?1", [id], |r| {
@@ -127,7 +130,7 @@ impl UsersRepo for Sqlite<'_> {
             .optional()?)
     }
 
-    fn set_password_hash(&mut self, id: &str, hash: &str) -> StoreResult<()> {
+    fn set_password_hash(&mut self, id: &UserId, hash: &str) -> StoreResult<()> {
         let conn = self.conn();
         conn.execute(
             "UPDATE users SET password_hash = ?2 WHERE id = ?1",
@@ -137,7 +140,7 @@ impl UsersRepo for Sqlite<'_> {
     }
 
     /// Invalidates every access token issued to the user so far.
-    fn bump_token_version(&mut self, id: &str) -> StoreResult<()> {
+    fn bump_token_version(&mut self, id: &UserId) -> StoreResult<()> {
         let conn = self.conn();
         conn.execute(
             "UPDATE users SET token_version = token_version + 1 WHERE id = ?1",
@@ -146,7 +149,7 @@ impl UsersRepo for Sqlite<'_> {
         Ok(())
     }
 
-    fn set_role(&mut self, id: &str, role: Role) -> StoreResult<()> {
+    fn set_role(&mut self, id: &UserId, role: Role) -> StoreResult<()> {
         let conn = self.conn();
         conn.execute(
             "UPDATE users SET role = ?2 WHERE id = ?1",
@@ -155,7 +158,7 @@ impl UsersRepo for Sqlite<'_> {
         Ok(())
     }
 
-    fn set_disabled(&mut self, id: &str, disabled: bool) -> StoreResult<()> {
+    fn set_disabled(&mut self, id: &UserId, disabled: bool) -> StoreResult<()> {
         let conn = self.conn();
         conn.execute(
             "UPDATE users SET disabled = ?2, token_version = token_version + ?3 WHERE id = ?1",
@@ -166,7 +169,7 @@ impl UsersRepo for Sqlite<'_> {
 
     fn set_profile(
         &mut self,
-        id: &str,
+        id: &UserId,
         username: Option<&str>,
         email: Option<&str>,
     ) -> StoreResult<()> {
@@ -178,7 +181,7 @@ impl UsersRepo for Sqlite<'_> {
         Ok(())
     }
 
-    fn delete(&mut self, id: &str) -> StoreResult<bool> {
+    fn delete(&mut self, id: &UserId) -> StoreResult<bool> {
         let conn = self.conn();
         Ok(conn.execute("DELETE FROM users WHERE id = ?1", [id])? > 0)
     }
@@ -266,7 +269,7 @@ impl UsersRepo for Sqlite<'_> {
     }
 
     /// Users by a list of ids (one query, for GraphQL's DataLoader).
-    fn by_ids(&mut self, ids: &[String]) -> StoreResult<Vec<User>> {
+    fn by_ids(&mut self, ids: &[UserId]) -> StoreResult<Vec<User>> {
         let conn = self.conn();
         let list = serde_json::to_string(ids).map_err(StoreError::other)?;
         // The ids drive the join: with `id IN (SELECT ...)` the planner may scan

@@ -9,13 +9,14 @@ pub use write::*;
 
 use serde_json::{json, Value};
 
-use super::model::{new_id, parse_id, Email, Role, User, Username};
+use super::model::{Email, Role, User, Username};
 use super::repo::NewUser;
 use crate::auth::Principal;
 use crate::ctx::Ctx;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 use crate::events::outbox;
+use crate::ids::UserId;
 use crate::values::version::etag_of;
 
 /// Inserts a user and records `user.created`, inside a write job.
@@ -39,7 +40,7 @@ fn insert_user_as(
     role: Role,
     disabled: bool,
 ) -> ApiResult<User> {
-    let id = new_id();
+    let id = UserId::new();
     ensure_unique(conn, Some(username.as_str()), Some(email.as_str()), None)?;
     let mut user = conn.users().insert(&NewUser {
         id: &id,
@@ -64,7 +65,7 @@ pub fn ensure_unique(
     tx: &mut Tx<'_>,
     username: Option<&str>,
     email: Option<&str>,
-    except_id: Option<&str>,
+    except_id: Option<&UserId>,
 ) -> ApiResult<()> {
     if let Some(name) = username {
         if tx.users().username_taken(name, except_id)? {
@@ -82,7 +83,7 @@ pub fn ensure_unique(
 }
 
 /// May `viewer` see `user`'s private fields (email, role, disabled)?
-pub fn sees_private(viewer: Option<&Principal>, user_id: &str) -> bool {
+pub fn sees_private(viewer: Option<&Principal>, user_id: &UserId) -> bool {
     viewer.is_some_and(|p| p.can_read_all() || p.is_user(user_id))
 }
 
@@ -103,7 +104,7 @@ pub fn body_and_etag(viewer: Option<&Principal>, user: &User) -> (String, String
 }
 
 /// Forgets everything cached about a user (and the posts showing its name).
-pub fn invalidate(ctx: &Ctx, user_id: &str, name_changed: bool) {
+pub fn invalidate(ctx: &Ctx, user_id: &UserId, name_changed: bool) {
     ctx.caches.forget_user(user_id);
     if name_changed {
         ctx.caches.invalidate_posts_all();
@@ -111,9 +112,8 @@ pub fn invalidate(ctx: &Ctx, user_id: &str, name_changed: bool) {
 }
 
 /// A user by id (through the cache); `404` for malformed or unknown ids.
-pub async fn get(ctx: &Ctx, raw_id: &str) -> ApiResult<User> {
-    let id = parse_id(raw_id).ok_or_else(|| ApiError::not_found("User"))?;
-    let ticket = match ctx.caches.users.get(&id) {
+pub async fn get(ctx: &Ctx, id: &UserId) -> ApiResult<User> {
+    let ticket = match ctx.caches.users.get(id) {
         Ok(u) => return Ok(u),
         Err(t) => t,
     };
@@ -123,7 +123,7 @@ pub async fn get(ctx: &Ctx, raw_id: &str) -> ApiResult<User> {
         .read(move |c| c.users().by_id(&key))
         .await?
         .ok_or_else(|| ApiError::not_found("User"))?;
-    ctx.caches.users.insert(ticket, id, user.clone());
+    ctx.caches.users.insert(ticket, id.clone(), user.clone());
     Ok(user)
 }
 
@@ -134,17 +134,18 @@ mod tests {
 
     #[test]
     fn private_fields_visibility() {
+        let (u1, u2) = (UserId::new(), UserId::new());
         let me = Principal::User {
-            id: "u1".into(),
+            id: u1.clone(),
             role: Role::User,
         };
         let key = Principal::ApiKey {
             id: "k".into(),
             scopes: Scopes::new(true, false, false),
         };
-        assert!(sees_private(Some(&me), "u1"));
-        assert!(!sees_private(Some(&me), "u2"));
-        assert!(sees_private(Some(&key), "u2"));
-        assert!(!sees_private(None, "u1"));
+        assert!(sees_private(Some(&me), &u1));
+        assert!(!sees_private(Some(&me), &u2));
+        assert!(sees_private(Some(&key), &u2));
+        assert!(!sees_private(None, &u1));
     }
 }

@@ -8,7 +8,8 @@ use crate::ctx::Ctx;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult, Problems};
 use crate::events::outbox;
-use crate::users::model::{parse_id, Email, Role, User, Username};
+use crate::ids::UserId;
+use crate::users::model::{Email, Role, User, Username};
 
 use super::*;
 
@@ -72,14 +73,13 @@ fn guard_last_admin(c: &mut Tx<'_>, target: &User, losing_admin: bool) -> ApiRes
 pub async fn update(
     ctx: &Ctx,
     who: &Principal,
-    raw_id: &str,
+    id: &UserId,
     input: UpdateUser,
     if_match: Option<String>,
 ) -> ApiResult<User> {
-    let id = parse_id(raw_id).ok_or_else(|| ApiError::not_found("User"))?;
-    if !(who.can_write_all() || who.is_user(&id)) {
+    if !(who.can_write_all() || who.is_user(id)) {
         // Existence is not hidden from authenticated callers (users are listable).
-        get(ctx, &id).await?;
+        get(ctx, id).await?;
         return Err(ApiError::forbidden());
     }
     let mut problems = Problems::new();
@@ -148,16 +148,15 @@ pub async fn update(
             Ok((after, renamed))
         })
         .await?;
-    invalidate(ctx, &id, name_changed);
+    invalidate(ctx, id, name_changed);
     Ok(user)
 }
 
 /// `DELETE /api/users/{id}`: the user itself, admins, `admin` keys. The
 /// user's posts go too (one `post.deleted` each, then `user.deleted`).
-pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
-    let id = parse_id(raw_id).ok_or_else(|| ApiError::not_found("User"))?;
-    if !(who.is_admin() || who.is_user(&id)) {
-        get(ctx, &id).await?;
+pub async fn delete(ctx: &Ctx, who: &Principal, id: &UserId) -> ApiResult<()> {
+    if !(who.is_admin() || who.is_user(id)) {
+        get(ctx, id).await?;
         return Err(ApiError::forbidden());
     }
     let target = id.clone();
@@ -182,7 +181,7 @@ pub async fn delete(ctx: &Ctx, who: &Principal, raw_id: &str) -> ApiResult<()> {
             Ok(posts)
         })
         .await?;
-    invalidate(ctx, &id, true);
+    invalidate(ctx, id, true);
     for (post_id, slug) in slugs {
         ctx.caches.forget_post(&post_id, &slug);
     }

@@ -6,13 +6,14 @@ use rusqlite::{params, params_from_iter, Connection};
 
 use super::from_row;
 use crate::db::{StoreError, StoreResult};
+use crate::ids::UserId;
 use crate::posts::model::{Post, PostSort, PublishedFilter};
 use crate::posts::repo::{After, ListFilter};
 
 impl ListFilter {
     pub(super) fn sql(&self, args: &mut Vec<SqlValue>) -> String {
         let mut clauses = Vec::new();
-        let own = |args: &mut Vec<SqlValue>, id: &str| {
+        let own = |args: &mut Vec<SqlValue>, id: &UserId| {
             args.push(SqlValue::Text(id.to_string()));
             format!("p.author_id = ?{}", args.len())
         };
@@ -72,7 +73,7 @@ pub fn list(
     if let Some(a) = after {
         let op = if sort.descending() { "<" } else { ">" };
         args.push(SqlValue::Text(a.key.clone()));
-        args.push(SqlValue::Text(a.id.clone()));
+        args.push(SqlValue::Text(a.id.to_string()));
         sql_where.push_str(&format!(
             " AND ({key}, p.id) {op} (?{}, ?{})",
             args.len() - 1,
@@ -124,9 +125,9 @@ pub fn counts(conn: &Connection) -> StoreResult<(i64, i64)> {
 /// `all_drafts`: the viewer sees every draft; else drafts of `viewer` only.
 pub fn by_authors(
     conn: &Connection,
-    authors: &[String],
+    authors: &[UserId],
     all_drafts: bool,
-    viewer: Option<&str>,
+    viewer: Option<&UserId>,
     limit: u32,
     offset: u64,
 ) -> StoreResult<Vec<Post>> {
@@ -146,7 +147,7 @@ pub fn by_authors(
         params![
             list,
             all_drafts,
-            viewer.unwrap_or(""),
+            viewer.map_or("", |i| i.as_str()),
             offset.min(i64::MAX as u64 / 2) as i64,
             i64::from(limit)
         ],

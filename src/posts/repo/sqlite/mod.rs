@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{NewPost, PostsRepo};
 use crate::db::{Sqlite, StoreResult};
+use crate::ids::{PostId, UserId};
 use crate::posts::model::Post;
 
 /// The columns [`from_row`] reads. A macro, so that statements built on it
@@ -33,7 +34,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Post> {
 
 mod list;
 
-pub fn by_id(conn: &Connection, id: &str) -> StoreResult<Option<Post>> {
+pub fn by_id(conn: &Connection, id: &PostId) -> StoreResult<Option<Post>> {
     Ok(conn
         .prepare_cached(concat!(select_posts!(), " WHERE p.id = ?1"))?
         .query_row([id], from_row)
@@ -47,10 +48,10 @@ pub fn by_slug(conn: &Connection, slug: &str) -> StoreResult<Option<Post>> {
         .optional()?)
 }
 
-pub fn slug_taken(conn: &Connection, slug: &str, except_id: Option<&str>) -> StoreResult<bool> {
+pub fn slug_taken(conn: &Connection, slug: &str, except_id: Option<&PostId>) -> StoreResult<bool> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM posts WHERE slug = ?1 AND id <> ?2)",
-        params![slug, except_id.unwrap_or("")],
+        params![slug, except_id.map_or("", |i| i.as_str())],
         |r| r.get(0),
     )?)
 }
@@ -108,7 +109,7 @@ pub fn insert(conn: &Connection, p: &NewPost<'_>) -> StoreResult<()> {
 
 pub fn update_fields(
     conn: &Connection,
-    id: &str,
+    id: &PostId,
     title: Option<&str>,
     content: Option<&str>,
     slug: Option<&str>,
@@ -123,7 +124,7 @@ pub fn update_fields(
 }
 
 /// Publishes (keeping the first `published_at`) or unpublishes.
-pub fn set_published(conn: &Connection, id: &str, published: bool) -> StoreResult<()> {
+pub fn set_published(conn: &Connection, id: &PostId, published: bool) -> StoreResult<()> {
     conn.execute(
         "UPDATE posts SET published = ?2,
             published_at = CASE WHEN ?2 = 1 THEN coalesce(published_at, ?3) ELSE published_at END
@@ -133,11 +134,11 @@ pub fn set_published(conn: &Connection, id: &str, published: bool) -> StoreResul
     Ok(())
 }
 
-pub fn delete(conn: &Connection, id: &str) -> StoreResult<bool> {
+pub fn delete(conn: &Connection, id: &PostId) -> StoreResult<bool> {
     Ok(conn.execute("DELETE FROM posts WHERE id = ?1", [id])? > 0)
 }
 
-pub fn ids_by_author(conn: &Connection, author_id: &str) -> StoreResult<Vec<(String, String)>> {
+pub fn ids_by_author(conn: &Connection, author_id: &UserId) -> StoreResult<Vec<(PostId, String)>> {
     let mut stmt = conn.prepare("SELECT id, slug FROM posts WHERE author_id = ?1")?;
     let rows = stmt.query_map([author_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -185,13 +186,13 @@ pub fn is_empty(conn: &Connection) -> StoreResult<bool> {
 }
 
 impl PostsRepo for Sqlite<'_> {
-    fn by_id(&mut self, id: &str) -> StoreResult<Option<Post>> {
+    fn by_id(&mut self, id: &PostId) -> StoreResult<Option<Post>> {
         by_id(self.conn(), id)
     }
     fn by_slug(&mut self, slug: &str) -> StoreResult<Option<Post>> {
         by_slug(self.conn(), slug)
     }
-    fn slug_taken(&mut self, slug: &str, except_id: Option<&str>) -> StoreResult<bool> {
+    fn slug_taken(&mut self, slug: &str, except_id: Option<&PostId>) -> StoreResult<bool> {
         slug_taken(self.conn(), slug, except_id)
     }
     fn highest_suffix(&mut self, base: &str) -> StoreResult<Option<u64>> {
@@ -202,20 +203,20 @@ impl PostsRepo for Sqlite<'_> {
     }
     fn update_fields(
         &mut self,
-        id: &str,
+        id: &PostId,
         title: Option<&str>,
         content: Option<&str>,
         slug: Option<&str>,
     ) -> StoreResult<()> {
         update_fields(self.conn(), id, title, content, slug)
     }
-    fn set_published(&mut self, id: &str, published: bool) -> StoreResult<()> {
+    fn set_published(&mut self, id: &PostId, published: bool) -> StoreResult<()> {
         set_published(self.conn(), id, published)
     }
-    fn delete(&mut self, id: &str) -> StoreResult<bool> {
+    fn delete(&mut self, id: &PostId) -> StoreResult<bool> {
         delete(self.conn(), id)
     }
-    fn ids_by_author(&mut self, author_id: &str) -> StoreResult<Vec<(String, String)>> {
+    fn ids_by_author(&mut self, author_id: &UserId) -> StoreResult<Vec<(PostId, String)>> {
         ids_by_author(self.conn(), author_id)
     }
     fn export_all(&mut self, each: &mut dyn FnMut(Post) -> StoreResult<()>) -> StoreResult<()> {
@@ -245,9 +246,9 @@ impl PostsRepo for Sqlite<'_> {
     }
     fn by_authors(
         &mut self,
-        authors: &[String],
+        authors: &[UserId],
         all_drafts: bool,
-        viewer: Option<&str>,
+        viewer: Option<&UserId>,
         limit: u32,
         offset: u64,
     ) -> StoreResult<Vec<Post>> {
@@ -290,8 +291,8 @@ mod tests {
                 let filter = ListFilter {
                     published,
                     no_drafts,
-                    drafts_of: drafts_of.map(str::to_string),
-                    author_id: author.map(str::to_string),
+                    drafts_of: drafts_of.map(|s: &str| UserId::from_stored(s.into())),
+                    author_id: author.map(|s: &str| UserId::from_stored(s.into())),
                 };
                 let mut args = Vec::new();
                 let sql = format!(
