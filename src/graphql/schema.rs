@@ -17,7 +17,9 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, AuthFailure};
 use crate::ids::{PostId, UserId};
 use crate::posts::model::PostKey;
+use crate::posts::params::{Author, PostList};
 use crate::posts::service as posts;
+use crate::users::params::UserList;
 use crate::users::service as users;
 use crate::values::page::MAX_LIMIT;
 
@@ -198,20 +200,10 @@ impl QueryRoot {
         let d = data(cx)?;
         let who = signed_in(d)?;
         let (limit, offset) = paging(limit, offset)?;
-        let limit_text = limit.to_string();
-        let (list, _, _) = users::list_users(
-            &d.ctx,
-            who,
-            users::ListParams {
-                page: None,
-                limit: Some(&limit_text),
-                search: search.as_deref(),
-                sort: None,
-                offset: Some(offset),
-            },
-        )
-        .await
-        .map_err(gql_error)?;
+        let query = UserList::offset(limit, offset, search.as_deref()).map_err(gql_error)?;
+        let (list, _) = users::list_users(&d.ctx, who, &query)
+            .await
+            .map_err(gql_error)?;
         Ok(list.into_iter().map(GUser::new).collect())
     }
 
@@ -246,21 +238,11 @@ impl QueryRoot {
     ) -> GResult<Vec<GPost>> {
         let d = data(cx)?;
         let (limit, offset) = paging(limit, offset)?;
-        let limit_text = limit.to_string();
-        let published = published.map(|p| if p { "true" } else { "false" });
-        let page = posts::list_posts(
-            &d.ctx,
-            d.viewer.as_ref(),
-            posts::ListParams {
-                limit: Some(&limit_text),
-                author_id: author_id.as_ref().map(|a| a.as_str()),
-                published,
-                offset: Some(offset),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(gql_error)?;
+        let author = Author::parse(author_id.as_ref().map(|a| a.as_str()));
+        let query = PostList::offset(author, published, limit, offset);
+        let page = posts::list_posts(&d.ctx, d.viewer.as_ref(), &query)
+            .await
+            .map_err(gql_error)?;
         Ok(page.into_iter().map(GPost).collect())
     }
 

@@ -3,6 +3,7 @@
 pub mod cached;
 pub mod cursor;
 pub mod model;
+pub mod params;
 pub mod repo;
 pub mod rest;
 pub mod search;

@@ -5,7 +5,8 @@ use rocket::{delete, get, patch, post, routes, Route, State};
 use serde::Deserialize;
 
 use super::model::PostKey;
-use super::service::{self, CreatePost, ListParams, UpdatePost};
+use super::params::{PostList, RawPostList};
+use super::service::{self, CreatePost, UpdatePost};
 use crate::auth::guards::Caller;
 use crate::auth::Principal;
 use crate::ctx::Ctx;
@@ -26,16 +27,15 @@ async fn list(
     published: Option<&str>,
     sort: Option<&str>,
 ) -> ApiResult<RawJson> {
-    let params = ListParams {
+    let query = PostList::parse(RawPostList {
         page,
         limit,
         cursor,
         author_id,
         published,
         sort,
-        ..Default::default()
-    };
-    let body = service::list_body(ctx, caller.0.as_ref(), params).await?;
+    })?;
+    let body = service::list_body(ctx, caller.0.as_ref(), &query).await?;
     Ok(RawJson(body))
 }
 

@@ -5,7 +5,8 @@ use rocket::{delete, get, patch, post, routes, Route, State};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::service::{self, CreateUser, ListParams, UpdateUser};
+use super::params::UserList;
+use super::service::{self, CreateUser, UpdateUser};
 use crate::auth::guards::Caller;
 use crate::auth::Principal;
 use crate::ctx::Ctx;
@@ -13,6 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::body::JsonBody;
 use crate::http::etag::{Created, Preconditions, RawJson, Tagged};
 use crate::ids::UserId;
+use crate::posts::params::{PostList, RawPostList};
 use crate::posts::service as posts;
 
 #[get("/users?<page>&<limit>&<search>&<sort>")]
@@ -24,18 +26,8 @@ async fn list(
     search: Option<&str>,
     sort: Option<&str>,
 ) -> ApiResult<RawJson> {
-    let body = service::list(
-        ctx,
-        &who,
-        ListParams {
-            page,
-            limit,
-            search,
-            sort,
-            offset: None,
-        },
-    )
-    .await?;
+    let query = UserList::parse(page, limit, search, sort)?;
+    let body = service::list(ctx, &who, &query).await?;
     Ok(RawJson(body.to_string()))
 }
 
@@ -137,20 +129,15 @@ async fn posts_of(
     sort: Option<&str>,
 ) -> ApiResult<RawJson> {
     let user = service::get(ctx, &user_id(id)?).await?;
-    let page = posts::list(
-        ctx,
-        caller.0.as_ref(),
-        posts::ListParams {
-            page,
-            limit,
-            cursor,
-            author_id: Some(&user.id),
-            published,
-            sort,
-            ..Default::default()
-        },
-    )
-    .await?;
+    let query = PostList::parse(RawPostList {
+        page,
+        limit,
+        cursor,
+        author_id: Some(&user.id),
+        published,
+        sort,
+    })?;
+    let page = posts::list(ctx, caller.0.as_ref(), &query).await?;
     Ok(RawJson(page.body()))
 }
 

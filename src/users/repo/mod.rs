@@ -24,17 +24,6 @@ pub enum UserSort {
     CreatedDesc,
 }
 
-impl UserSort {
-    pub(super) fn sql(self) -> &'static str {
-        match self {
-            UserSort::UsernameAsc => "username COLLATE NOCASE ASC, id ASC",
-            UserSort::UsernameDesc => "username COLLATE NOCASE DESC, id DESC",
-            UserSort::CreatedAsc => "created_at ASC, id ASC",
-            UserSort::CreatedDesc => "created_at DESC, id DESC",
-        }
-    }
-}
-
 /// Escapes `%`, `_` and the escape character for a LIKE pattern.
 pub fn like_pattern(text: &str) -> String {
     let mut p = String::with_capacity(text.len() + 2);

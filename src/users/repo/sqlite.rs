@@ -241,7 +241,7 @@ impl UsersRepo for Sqlite<'_> {
         let sql = format!(
             "SELECT {COLUMNS} FROM users WHERE {} ORDER BY {} LIMIT ?2 OFFSET ?3",
             search_clause(with_email),
-            sort.sql()
+            order_by(sort)
         );
         let pattern = search.map(like_pattern);
         let mut stmt = conn.prepare_cached(&sql)?;
@@ -316,5 +316,15 @@ impl UsersRepo for Sqlite<'_> {
             u.updated_at
         ])?;
         Ok(())
+    }
+}
+
+/// The ORDER BY of a users list; ties go to the id, so pages never overlap.
+fn order_by(sort: UserSort) -> &'static str {
+    match sort {
+        UserSort::UsernameAsc => "username COLLATE NOCASE ASC, id ASC",
+        UserSort::UsernameDesc => "username COLLATE NOCASE DESC, id DESC",
+        UserSort::CreatedAsc => "created_at ASC, id ASC",
+        UserSort::CreatedDesc => "created_at DESC, id DESC",
     }
 }
