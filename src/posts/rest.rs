@@ -2,7 +2,6 @@
 
 use rocket::http::Status;
 use rocket::{delete, get, patch, post, routes, Route, State};
-use serde::Deserialize;
 
 use super::model::PostKey;
 use super::params::{PostList, RawPostList};
@@ -50,55 +49,17 @@ async fn get_one(
     Ok(Tagged::with_etag(p.body.clone(), p.etag.clone(), &pre))
 }
 
-#[derive(Deserialize)]
-struct CreateBody {
-    title: String,
-    content: String,
-    slug: Option<String>,
-    published: Option<bool>,
-    author_id: Option<String>,
-}
-
-impl From<CreateBody> for CreatePost {
-    fn from(b: CreateBody) -> Self {
-        CreatePost {
-            title: b.title,
-            content: b.content,
-            slug: b.slug,
-            published: b.published,
-            author_id: b.author_id,
-        }
-    }
-}
-
 #[post("/posts", data = "<body>")]
 async fn create(
     ctx: &State<Ctx>,
     who: Principal,
-    body: JsonBody<CreateBody>,
+    body: JsonBody<CreatePost>,
 ) -> ApiResult<Created> {
-    let post = service::create(ctx, &who, body.into_inner().into()).await?;
+    let post = service::create(ctx, &who, body.into_inner()).await?;
     Ok(Created {
         location: format!("/api/posts/{}", post.id),
         body: post.body(),
     })
-}
-
-#[derive(Deserialize)]
-struct UpdateBody {
-    title: Option<String>,
-    content: Option<String>,
-    slug: Option<String>,
-}
-
-impl From<UpdateBody> for UpdatePost {
-    fn from(b: UpdateBody) -> Self {
-        UpdatePost {
-            title: b.title,
-            content: b.content,
-            slug: b.slug,
-        }
-    }
 }
 
 #[patch("/posts/<id>", data = "<body>")]
@@ -106,10 +67,10 @@ async fn update(
     ctx: &State<Ctx>,
     who: Principal,
     id: &str,
-    body: JsonBody<UpdateBody>,
+    body: JsonBody<UpdatePost>,
     pre: Preconditions,
 ) -> ApiResult<Tagged> {
-    let post = service::update(ctx, &who, &post_id(id)?, body.into_inner().into(), &pre).await?;
+    let post = service::update(ctx, &who, &post_id(id)?, body.into_inner(), &pre).await?;
     Ok(Tagged::new(post.body(), &Preconditions::default()))
 }
 

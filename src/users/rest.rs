@@ -2,7 +2,6 @@
 
 use rocket::http::Status;
 use rocket::{delete, get, patch, post, routes, Route, State};
-use serde::Deserialize;
 use serde_json::json;
 
 use super::params::UserList;
@@ -31,34 +30,13 @@ async fn list(
     Ok(RawJson(body.to_string()))
 }
 
-#[derive(Deserialize)]
-struct CreateBody {
-    email: String,
-    username: String,
-    password: String,
-    role: Option<String>,
-    disabled: Option<bool>,
-}
-
-impl From<CreateBody> for CreateUser {
-    fn from(b: CreateBody) -> Self {
-        CreateUser {
-            email: b.email,
-            username: b.username,
-            password: b.password,
-            role: b.role,
-            disabled: b.disabled,
-        }
-    }
-}
-
 #[post("/users", data = "<body>")]
 async fn create(
     ctx: &State<Ctx>,
     who: Principal,
-    body: JsonBody<CreateBody>,
+    body: JsonBody<CreateUser>,
 ) -> ApiResult<Created> {
-    let user = service::create(ctx, &who, body.into_inner().into()).await?;
+    let user = service::create(ctx, &who, body.into_inner()).await?;
     Ok(Created {
         location: format!("/api/users/{}", user.id),
         body: json!({"user": service::view(Some(&who), &user)}).to_string(),
@@ -77,34 +55,15 @@ async fn get_one(
     Ok(Tagged::with_etag(body, etag, &pre))
 }
 
-#[derive(Deserialize)]
-struct UpdateBody {
-    username: Option<String>,
-    email: Option<String>,
-    role: Option<String>,
-    disabled: Option<bool>,
-}
-
-impl From<UpdateBody> for UpdateUser {
-    fn from(b: UpdateBody) -> Self {
-        UpdateUser {
-            username: b.username,
-            email: b.email,
-            role: b.role,
-            disabled: b.disabled,
-        }
-    }
-}
-
 #[patch("/users/<id>", data = "<body>")]
 async fn update(
     ctx: &State<Ctx>,
     who: Principal,
     id: &str,
-    body: JsonBody<UpdateBody>,
+    body: JsonBody<UpdateUser>,
     pre: Preconditions,
 ) -> ApiResult<Tagged> {
-    let input = body.into_inner().into();
+    let input = body.into_inner();
     let user = service::update(ctx, &who, &user_id(id)?, input, pre.if_match.clone()).await?;
     let (body, etag) = service::body_and_etag(Some(&who), &user);
     Ok(Tagged::with_etag(body, etag, &Preconditions::default()))

@@ -17,7 +17,8 @@ use crate::values::version::Preconditions;
 
 use super::*;
 
-#[derive(Debug, Default)]
+/// The JSON body of the REST call, and GraphQL's input.
+#[derive(Debug, Default, serde::Deserialize)]
 pub struct CreatePost {
     pub title: String,
     pub content: String,
@@ -122,7 +123,8 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreatePost) -> ApiResult<
     Ok(post)
 }
 
-#[derive(Debug, Default)]
+/// The JSON body of the REST call, and GraphQL's input.
+#[derive(Debug, Default, serde::Deserialize)]
 pub struct UpdatePost {
     pub title: Option<String>,
     pub content: Option<String>,

@@ -13,6 +13,8 @@ use crate::users::model::{Email, Role, User, Username};
 
 use super::*;
 
+/// The JSON body of the REST call, and GraphQL's input.
+#[derive(serde::Deserialize)]
 pub struct CreateUser {
     pub email: String,
     pub username: String,
@@ -46,7 +48,8 @@ pub async fn create(ctx: &Ctx, who: &Principal, input: CreateUser) -> ApiResult<
         .await
 }
 
-#[derive(Debug, Default)]
+/// The JSON body of the REST call, and GraphQL's input.
+#[derive(Debug, Default, serde::Deserialize)]
 pub struct UpdateUser {
     pub username: Option<String>,
     pub email: Option<String>,
