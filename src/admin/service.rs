@@ -1,6 +1,6 @@
 //! Admin-only reads: dashboard statistics and the effective configuration.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
@@ -16,29 +16,13 @@ fn admin(who: &Principal) -> ApiResult<()> {
     }
 }
 
-/// Size of the database file plus its WAL (blocking: file metadata).
-pub fn db_size_bytes(path: &Path) -> u64 {
-    let wal = path.with_extension(format!(
-        "{}-wal",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("db")
-    ));
-    [path.to_path_buf(), wal]
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum()
-}
-
 pub async fn stats(ctx: &Ctx, who: &Principal) -> ApiResult<Value> {
     admin(who)?;
     let (users, (posts, published)) = ctx
         .db
         .read(|c| -> ApiResult<_> { Ok((c.users().total()?, c.posts().counts()?)) })
         .await?;
-    let db = ctx.db.path().to_path_buf();
-    let db_size = tokio::task::spawn_blocking(move || db_size_bytes(&db))
-        .await
-        .map_err(ApiError::internal)?;
+    let db_size = ctx.db.size_bytes().await?;
     let cache = ctx.caches.totals();
     Ok(json!({
         "users": users,

@@ -219,6 +219,24 @@ impl Db {
         &self.inner.path
     }
 
+    /// The bytes the database takes on disk: its file and its WAL.
+    pub async fn size_bytes(&self) -> StoreResult<u64> {
+        let path = self.inner.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let wal = path.with_extension(format!(
+                "{}-wal",
+                path.extension().and_then(|e| e.to_str()).unwrap_or("db")
+            ));
+            [path, wal]
+                .iter()
+                .filter_map(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .await
+        .map_err(StoreError::other)
+    }
+
     pub fn migrations(&self) -> &[migrate::Migration] {
         &self.inner.migrations
     }
