@@ -1,5 +1,5 @@
-//! Opening a connection: private files and directories, process-wide
-//! SQLite settings, and the pragmas every connection gets.
+//! Opening a connection: private files and directories, and the pragmas
+//! every connection gets.
 
 use std::path::Path;
 
@@ -66,38 +66,14 @@ pub(super) fn apply_pragmas(conn: &Connection, opts: &DbOptions) -> rusqlite::Re
 /// changes (about 15 for a post), so at this size a create's stays in memory
 /// rather than going to a temporary file. Not larger: from 192 KiB on,
 /// indexing a 20,000-post seed batch fails with "database or disk is full"
-/// (a test seeds such a batch).
+/// (a test seeds such a batch). The bundled SQLite is built with it
+/// (`SQLITE_STMTJRNL_SPILL` in `.cargo/config.toml`); a test checks the two
+/// agree.
 pub const STATEMENT_JOURNAL_SPILL: i32 = 128 * 1024;
-
-/// Process-wide SQLite settings, applied before SQLite initializes (the
-/// first connection); later calls do nothing.
-#[allow(unsafe_code)]
-pub fn configure_sqlite() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: sqlite3_config is called with an option that takes one int,
-        // once, before this process opens any connection through Folio. Had
-        // SQLite initialized already (a connection opened elsewhere), it
-        // returns SQLITE_MISUSE and changes nothing.
-        let rc = unsafe {
-            rusqlite::ffi::sqlite3_config(
-                rusqlite::ffi::SQLITE_CONFIG_STMTJRNL_SPILL,
-                STATEMENT_JOURNAL_SPILL,
-            )
-        };
-        if rc != rusqlite::ffi::SQLITE_OK {
-            tracing::debug!(
-                rc,
-                "SQLite was initialized already: statement journal spill size unchanged"
-            );
-        }
-    });
-}
 
 /// Opens a read-write connection with Folio's pragmas (used by the writer,
 /// the CLI and tests).
 pub fn open_connection(path: &Path, opts: &DbOptions) -> rusqlite::Result<Connection> {
-    configure_sqlite();
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE

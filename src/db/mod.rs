@@ -31,8 +31,7 @@ use crate::config::{Config, Synchronous};
 pub use checkpointer::CheckpointStats;
 use connection::apply_pragmas;
 pub use connection::{
-    configure_sqlite, create_private_dir, create_private_file, open_connection,
-    STATEMENT_JOURNAL_SPILL,
+    create_private_dir, create_private_file, open_connection, STATEMENT_JOURNAL_SPILL,
 };
 use read::{start_readers, ReadJob};
 pub use store::{Backend, JobError, Sqlite, StoreError, StoreResult, Tx};

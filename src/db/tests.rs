@@ -27,6 +27,22 @@ fn sqlite_is_built_for_parallel_readers() {
     );
 }
 
+/// `.cargo/config.toml` builds SQLite with Folio's statement journal
+/// spill size, so every connection (the CLI's and tests' too) has it.
+#[test]
+fn sqlite_spills_statement_journals_at_folio_s_size() {
+    let conn = Connection::open_in_memory().unwrap();
+    let options: Vec<String> = conn
+        .prepare("PRAGMA compile_options")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let wanted = format!("STMTJRNL_SPILL={STATEMENT_JOURNAL_SPILL}");
+    assert!(options.contains(&wanted), "{wanted} not in {options:?}");
+}
+
 /// SQLite 3.7.0 through 3.51.2 have the WAL-reset bug (a checkpoint
 /// racing a WAL reset can corrupt the file); Folio's writer, checkpointer,
 /// readers and CLI processes share one file in exactly that pattern.
