@@ -9,10 +9,12 @@ use folio::cli::{self, Cli};
 /// Rust's allocations go to mimalloc, whose per-thread heaps take no lock:
 /// glibc's arenas are shared (see `tune_malloc`), so the async workers and
 /// reader threads waited on each other. SQLite still allocates through glibc.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    #[cfg(feature = "mimalloc")]
     tune_mimalloc();
     tune_malloc();
     match cli::run(Cli::parse()) {
@@ -26,10 +28,14 @@ fn main() -> ExitCode {
 
 /// Tunes glibc's allocator, which SQLite uses (see `ALLOC`): large blocks
 /// are mapped directly, so freeing one returns it to the OS, and few arenas
-/// mean few per-thread heaps holding on to freed fragments.
+/// mean few per-thread heaps holding on to freed fragments. glibc's own
+/// malloc tunables in `GLIBC_TUNABLES` win.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn tune_malloc() {
+    if std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("glibc.malloc.")) {
+        return;
+    }
     // SAFETY: mallopt only changes allocator settings; it runs first thing
     // in main, before any other thread exists.
     unsafe {
@@ -47,12 +53,14 @@ fn tune_malloc() {}
 
 /// `mi_option_purge_delay` in mimalloc v3's `mi_option_e` (libmimalloc-sys
 /// names only some of the options); a test checks it by its default.
+#[cfg(feature = "mimalloc")]
 const MI_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// `mi_option_arena_eager_commit`, likewise.
-#[cfg(test)]
+#[cfg(all(test, feature = "mimalloc"))]
 const MI_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
 /// How long mimalloc keeps a freed page before returning it to the OS (ms).
+#[cfg(feature = "mimalloc")]
 const PURGE_DELAY_MS: std::os::raw::c_long = 20;
 
 /// Freed pages go back to the OS after [`PURGE_DELAY_MS`], not mimalloc's
@@ -61,6 +69,7 @@ const PURGE_DELAY_MS: std::os::raw::c_long = 20;
 /// worker) are reused rather than returned and faulted in again, each return
 /// an `madvise` and a TLB shootdown. `MIMALLOC_PURGE_DELAY` in the
 /// environment wins.
+#[cfg(feature = "mimalloc")]
 #[allow(unsafe_code)]
 fn tune_mimalloc() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
@@ -70,7 +79,7 @@ fn tune_mimalloc() {
     unsafe { libmimalloc_sys::mi_option_set(MI_PURGE_DELAY, PURGE_DELAY_MS) }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "mimalloc"))]
 mod tests {
     use super::*;
 
