@@ -15,6 +15,24 @@ fn folio() -> Command {
     cmd
 }
 
+/// `.cargo/config.toml`'s `CFLAGS` reach mimalloc's build: its arenas are
+/// committed as they are used, not up front (bench/alloc compares the two).
+#[cfg(feature = "mimalloc")]
+#[test]
+fn mimalloc_commits_arenas_on_demand() {
+    let out = folio()
+        .arg("--version")
+        .env("MIMALLOC_VERBOSE", "1")
+        .env_remove("MIMALLOC_ARENA_EAGER_COMMIT")
+        .output()
+        .unwrap();
+    let options = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        options.contains("option 'arena_eager_commit': 0"),
+        "{options}"
+    );
+}
+
 #[test]
 fn first_start_creates_private_data_and_refuses_a_second_server() {
     let dir = tempfile::tempdir().unwrap();
