@@ -60,28 +60,6 @@ pub struct Hasher {
 /// alone, hashes get whole cores; next to request handling, they mostly wait.
 const HASH_NICENESS: i32 = 10;
 
-/// On Linux `setpriority(PRIO_PROCESS, tid)` applies to one thread.
-#[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
-fn lower_thread_priority(niceness: i32) -> std::io::Result<()> {
-    // SAFETY: plain syscalls on the calling thread's own id; no memory is
-    // shared with the kernel.
-    let rc = unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, niceness)
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn lower_thread_priority(_niceness: i32) -> std::io::Result<()> {
-    Ok(())
-}
-
 /// Starts `n` hashing threads sharing one queue.
 fn start_pool(n: usize) -> ApiResult<mpsc::Sender<HashJob>> {
     let (tx, rx) = mpsc::channel::<HashJob>();
@@ -91,7 +69,7 @@ fn start_pool(n: usize) -> ApiResult<mpsc::Sender<HashJob>> {
         std::thread::Builder::new()
             .name(format!("folio-hash-{i}"))
             .spawn(move || {
-                if let Err(e) = lower_thread_priority(HASH_NICENESS) {
+                if let Err(e) = folio_sys::priority::set_current_thread_niceness(HASH_NICENESS) {
                     tracing::debug!(error = %e, "could not lower the hashing thread's priority");
                 }
                 loop {

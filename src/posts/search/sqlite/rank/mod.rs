@@ -20,58 +20,25 @@
 //! `folio_freq(posts_fts)` gives one phrase's weighted frequency in a row,
 //! for the decoded posting lists of [`super::postings`].
 //!
-//! SQLite's FTS5 extension API is C and rusqlite does not wrap auxiliary
-//! functions, hence `unsafe` here; every pointer used comes from SQLite for
-//! the duration of the call.
-//!
-//! `api.rs` reaches the FTS5 API, `functions.rs` holds the two functions'
-//! bodies, `bm25.rs` the arithmetic they share with the posting lists, and
-//! `varint.rs` the decoding of FTS5's varints.
-#![allow(unsafe_code)]
+//! `functions.rs` holds the two functions' bodies (FTS5's extension API,
+//! which is C, is reached through `folio_sys::fts5`), `bm25.rs` the
+//! arithmetic they share with the posting lists, and `varint.rs` the
+//! decoding of FTS5's varints.
 
-use std::ffi::c_int;
-use std::ptr;
+use rusqlite::Connection;
 
-use rusqlite::{ffi, Connection};
-
-mod api;
 mod bm25;
 mod functions;
 #[cfg(test)]
 mod tests;
 mod varint;
 
-pub(super) use api::{check, fts5_api};
 pub use bm25::{average_length, bm25, idf, COLUMN_WEIGHTS};
-use functions::{folio_freq, folio_rank};
 pub use varint::{sum_varints, varint};
 
 /// Registers `folio_rank` and `folio_freq` on a connection (every pooled
 /// connection gets them).
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
-    let api = fts5_api(conn)?;
-    for (name, function) in [
-        (c"folio_rank", folio_rank as AuxFunction),
-        (c"folio_freq", folio_freq as AuxFunction),
-    ] {
-        // SAFETY: `api` is the live fts5_api of this connection's database
-        // handle (checked non-null); the name is a NUL-terminated static
-        // string.
-        let rc = unsafe {
-            match (*api).xCreateFunction {
-                Some(create) => create(api, name.as_ptr(), ptr::null_mut(), Some(function), None),
-                None => ffi::SQLITE_MISUSE,
-            }
-        };
-        check(rc, "registering an FTS5 function")?;
-    }
-    Ok(())
+    folio_sys::fts5::register_aux(conn, "folio_rank", functions::folio_rank)?;
+    folio_sys::fts5::register_aux(conn, "folio_freq", functions::folio_freq)
 }
-
-type AuxFunction = unsafe extern "C" fn(
-    *const ffi::Fts5ExtensionApi,
-    *mut ffi::Fts5Context,
-    *mut ffi::sqlite3_context,
-    c_int,
-    *mut *mut ffi::sqlite3_value,
-);
