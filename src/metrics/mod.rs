@@ -9,7 +9,7 @@
 mod collect;
 mod route;
 
-pub use route::{routes, MetricsAccess};
+pub use route::routes;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -18,7 +18,7 @@ use query::QueryError;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 
-pub use outcome::{Hit, Outcome, MARK_CLOSE, MARK_OPEN, SEARCH_CAP};
+pub use outcome::Outcome;
 pub use response::{render_snippet, rounded, search};
 
 /// Parses `q` and runs the search for one page (REST and GraphQL).

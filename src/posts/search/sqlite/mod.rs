@@ -42,7 +42,7 @@ use crate::ctx::Ctx;
 use crate::error::ApiResult;
 use crate::posts::search::query::Parsed;
 
-pub use expand::{EXPANSION_BUDGET, MAX_EXPANSION, MAX_NATIVE_PREFIXES};
+pub use expand::{EXPANSION_BUDGET, MAX_NATIVE_PREFIXES};
 
 /// From this many ranked matches on, a search ranks them in parts
 /// (`Ctx::search_parts`), on as many pooled connections at once, so a term

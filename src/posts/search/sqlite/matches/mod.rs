@@ -17,8 +17,8 @@ mod tests;
 mod window;
 
 pub use crate::posts::search::outcome::SEARCH_CAP;
-pub use terms::{document_frequency, rowid_span, tokens_with_prefix, DF_EXACT};
-pub use window::{search_window, Window};
+pub use terms::{document_frequency, rowid_span, tokens_with_prefix};
+pub use window::search_window;
 
 /// Ranked hits (title weighs 10× content) among rowids ≥ `floor`; `dfs`
 /// holds the document frequency of each phrase of `expr` (see

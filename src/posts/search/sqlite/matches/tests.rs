@@ -1,6 +1,7 @@
 //! The search SQL against 12,000 posts: the window and its parts, document
 //! frequencies, and ranking in parts against ranking at once.
 
+use super::window::Window;
 use super::*;
 
 /// 12,000 published posts: `common` in every one, `tenth` in every

@@ -33,7 +33,7 @@ mod functions;
 mod tests;
 mod varint;
 
-pub use bm25::{average_length, bm25, idf, COLUMN_WEIGHTS};
+pub use bm25::{average_length, bm25, idf};
 pub use varint::{sum_varints, varint};
 
 /// Registers `folio_rank` and `folio_freq` on a connection (every pooled
