@@ -201,9 +201,7 @@ impl QueryRoot {
         let who = signed_in(d)?;
         let (limit, offset) = paging(limit, offset)?;
         let query = UserList::offset(limit, offset, search.as_deref()).map_err(gql_error)?;
-        let (list, _) = users::list_users(&d.ctx, who, &query)
-            .await
-            .map_err(gql_error)?;
+        let (list, _) = users::list(&d.ctx, who, &query).await.map_err(gql_error)?;
         Ok(list.into_iter().map(GUser::new).collect())
     }
 

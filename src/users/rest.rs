@@ -26,8 +26,11 @@ async fn list(
     sort: Option<&str>,
 ) -> ApiResult<RawJson> {
     let query = UserList::parse(page, limit, search, sort)?;
-    let body = service::list(ctx, &who, &query).await?;
-    Ok(RawJson(body.to_string()))
+    let (users, total) = service::list(ctx, &who, &query).await?;
+    let items: Vec<_> = users.iter().map(|u| service::view(Some(&who), u)).collect();
+    Ok(RawJson(
+        json!({"users": items, "pagination": query.page.json(total)}).to_string(),
+    ))
 }
 
 #[post("/users", data = "<body>")]

@@ -110,37 +110,8 @@ fn empty(paging: &Paging) -> PostPage {
     }
 }
 
-/// The anonymous feed's first pages are served from a cache of bodies.
-pub async fn list_body(
-    ctx: &Ctx,
-    viewer: Option<&Principal>,
-    query: &PostList,
-) -> ApiResult<String> {
-    let first_pages = match &query.paging {
-        Paging::Pages(p) if p.page <= 3 => Some(p),
-        _ => None,
-    };
-    let page = match first_pages {
-        Some(p) if viewer.is_none() && anonymous_feed(query) => p,
-        _ => return Ok(list(ctx, viewer, query).await?.body()),
-    };
-    let key = format!("rest|{}|{}|{}", query.sort.as_str(), page.page, page.limit);
-    let ticket = match ctx.caches.feed.get(&key) {
-        Ok(entry) => match entry.as_ref() {
-            FeedEntry::Body(body) => return Ok(body.clone()),
-            FeedEntry::Posts(_) => return Err(ApiError::internal("feed entry of the wrong kind")),
-        },
-        Err(t) => t,
-    };
-    let body = list(ctx, viewer, query).await?.body();
-    ctx.caches
-        .feed
-        .insert(ticket, key, Arc::new(FeedEntry::Body(body.clone())));
-    Ok(body)
-}
-
 /// Published posts of every author: what an anonymous caller's feed shows.
-fn anonymous_feed(query: &PostList) -> bool {
+pub fn anonymous_feed(query: &PostList) -> bool {
     query.author == Author::Anyone && query.published == PublishedFilter::Published
 }
 
