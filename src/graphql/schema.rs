@@ -254,7 +254,8 @@ impl QueryRoot {
     ) -> GResult<Vec<SearchHit>> {
         let d = data(cx)?;
         let (limit, offset) = paging(limit, offset)?;
-        let outcome = crate::posts::search::run(&d.ctx, &query, limit, offset)
+        let terms = crate::posts::search::parse(&query).map_err(gql_error)?;
+        let outcome = crate::posts::search::run(&d.ctx, terms, limit, offset)
             .await
             .map_err(gql_error)?;
         Ok(outcome

@@ -8,6 +8,7 @@ use rocket::{delete, get, patch, post, routes, Route, State};
 use super::cached::FeedEntry;
 use super::model::PostKey;
 use super::params::{Paging, PostList, RawPostList};
+use super::search as engine;
 use super::service::{self, CreatePost, UpdatePost};
 use crate::auth::guards::Caller;
 use crate::auth::Principal;
@@ -16,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::body::JsonBody;
 use crate::http::etag::{Created, Preconditions, RawJson, Tagged};
 use crate::ids::PostId;
+use crate::values::page::Page;
 
 #[get("/posts?<page>&<limit>&<cursor>&<author_id>&<published>&<sort>")]
 #[allow(clippy::too_many_arguments)]
@@ -103,7 +105,11 @@ async fn search(
     page: Option<&str>,
     limit: Option<&str>,
 ) -> ApiResult<RawJson> {
-    Ok(RawJson(super::search::search(ctx, q, page, limit).await?))
+    let page = Page::parse(page, limit)?;
+    let q = q.ok_or_else(|| ApiError::validation("q", "is required"))?;
+    let terms = engine::parse(q)?;
+    let outcome = engine::run(ctx, terms, page.limit, page.offset()).await?;
+    Ok(RawJson(engine::body(&page, &outcome)?))
 }
 
 /// The anonymous feed's first pages are served from a cache of bodies.

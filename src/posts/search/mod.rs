@@ -13,21 +13,26 @@ pub mod query;
 mod response;
 pub mod sqlite;
 
-use query::QueryError;
+use query::{Parsed, QueryError};
 
 use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 
 pub use outcome::Outcome;
-pub use response::{render_snippet, rounded, search};
+pub use response::{body, render_snippet, rounded};
 
-/// Parses `q` and runs the search for one page (REST and GraphQL).
-pub async fn run(ctx: &Ctx, q: &str, limit: u32, offset: u64) -> ApiResult<Outcome> {
-    let parsed = query::parse_terms(q).map_err(|e| match e {
+/// The search text `q` as terms, or why it cannot be searched (REST and
+/// GraphQL parse it before running the search).
+pub fn parse(q: &str) -> ApiResult<Parsed> {
+    query::parse_terms(q).map_err(|e| match e {
         QueryError::Empty => ApiError::validation("q", "has nothing searchable in it"),
         QueryError::TooLong => ApiError::validation("q", e.to_string()),
-    })?;
-    searched(sqlite::run(ctx, parsed, limit, offset).await)
+    })
+}
+
+/// Runs a parsed search for one page (REST and GraphQL).
+pub async fn run(ctx: &Ctx, terms: Parsed, limit: u32, offset: u64) -> ApiResult<Outcome> {
+    searched(sqlite::run(ctx, terms, limit, offset).await)
 }
 
 /// A search's storage error as the answer to the query.

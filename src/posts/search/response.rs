@@ -4,8 +4,7 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::outcome::{MARK_CLOSE, MARK_OPEN};
-use crate::ctx::Ctx;
+use super::outcome::{Outcome, MARK_CLOSE, MARK_OPEN};
 use crate::error::{ApiError, ApiResult};
 use crate::values::page::Page;
 
@@ -27,16 +26,8 @@ pub fn render_snippet(raw: &str) -> String {
     out
 }
 
-/// `GET /api/search`: one page of ranked results, as the response body.
-pub async fn search(
-    ctx: &Ctx,
-    q: Option<&str>,
-    page: Option<&str>,
-    limit: Option<&str>,
-) -> ApiResult<String> {
-    let page = Page::parse(page, limit)?;
-    let q = q.ok_or_else(|| ApiError::validation("q", "is required"))?;
-    let outcome = super::run(ctx, q, page.limit, page.offset()).await?;
+/// The body of `GET /api/search`: one page of ranked results.
+pub fn body(page: &Page, outcome: &Outcome) -> ApiResult<String> {
     let mut pagination = page.json(outcome.total());
     pagination["exact"] = json!(outcome.exact());
     let body = Body {
