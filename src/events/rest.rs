@@ -86,7 +86,9 @@ async fn deliveries(
     limit: Option<&str>,
 ) -> ApiResult<Value> {
     let page = Page::parse(page, limit)?;
-    webhooks::deliveries(ctx, &who, id, page).await
+    let (rows, total) = webhooks::deliveries(ctx, &who, id, page).await?;
+    let items: Vec<Value> = rows.iter().map(delivery_json).collect();
+    Ok(json!({"deliveries": items, "pagination": page.json(total)}))
 }
 
 #[post("/webhooks/<id>/deliveries/<delivery>/redeliver")]

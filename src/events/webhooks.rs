@@ -203,17 +203,21 @@ pub async fn delete(ctx: &Ctx, who: &Principal, raw: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn deliveries(ctx: &Ctx, who: &Principal, raw: &str, page: Page) -> ApiResult<Value> {
+/// A page of a webhook's deliveries, newest first, and their total.
+pub async fn deliveries(
+    ctx: &Ctx,
+    who: &Principal,
+    raw: &str,
+    page: Page,
+) -> ApiResult<(Vec<Delivery>, u64)> {
     let hook = get(ctx, who, raw).await?;
-    let (rows, total) = ctx
+    Ok(ctx
         .db
         .read(move |c| {
             c.webhooks()
                 .list_deliveries(&hook.id, page.limit, page.offset())
         })
-        .await?;
-    let items: Vec<Value> = rows.iter().map(delivery_json).collect();
-    Ok(json!({"deliveries": items, "pagination": page.json(total)}))
+        .await?)
 }
 
 /// Sends a `ping` event to this webhook only.
