@@ -2,7 +2,7 @@
 //! services these call.
 
 use rocket::http::{CookieJar, Status};
-use rocket::serde::json::{json, Value};
+use rocket::serde::json::{json, Json, Value};
 use rocket::{delete, get, post, routes, Route, State};
 use serde::Deserialize;
 
@@ -73,8 +73,8 @@ async fn revoke_key(ctx: &State<Ctx>, who: Principal, id: &str) -> ApiResult<Sta
 }
 
 #[get("/stats")]
-async fn stats(ctx: &State<Ctx>, who: Principal) -> ApiResult<Value> {
-    super::service::stats(ctx, &who).await
+async fn stats(ctx: &State<Ctx>, who: Principal) -> ApiResult<Json<super::service::Stats>> {
+    Ok(Json(super::service::stats(ctx, &who).await?))
 }
 
 #[get("/config")]

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::auth::Principal;
 use crate::ctx::Ctx;
@@ -16,7 +17,34 @@ fn admin(who: &Principal) -> ApiResult<()> {
     }
 }
 
-pub async fn stats(ctx: &Ctx, who: &Principal) -> ApiResult<Value> {
+/// `GET /api/admin/stats`. Fields in name order, as the body has always
+/// had them.
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    pub cache: CacheFigures,
+    pub db_size_bytes: u64,
+    pub posts: i64,
+    pub published_posts: i64,
+    pub requests: RequestFigures,
+    pub uptime_seconds: u64,
+    pub users: i64,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CacheFigures {
+    pub entries: u64,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RequestFigures {
+    pub per_minute: Vec<u64>,
+    pub total: u64,
+}
+
+pub async fn stats(ctx: &Ctx, who: &Principal) -> ApiResult<Stats> {
     admin(who)?;
     let (users, (posts, published)) = ctx
         .db
@@ -24,16 +52,23 @@ pub async fn stats(ctx: &Ctx, who: &Principal) -> ApiResult<Value> {
         .await?;
     let db_size = ctx.db.size_bytes().await?;
     let cache = ctx.caches.totals();
-    Ok(json!({
-        "users": users,
-        "posts": posts,
-        "published_posts": published,
-        "db_size_bytes": db_size,
-        "cache": {"hits": cache.hits, "misses": cache.misses, "entries": cache.entries},
-        "requests": {"total": ctx.requests.total(), "per_minute": ctx.requests.per_minute()},
-        "uptime_seconds": ctx.started.elapsed().as_secs(),
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
+    Ok(Stats {
+        cache: CacheFigures {
+            entries: cache.entries,
+            hits: cache.hits,
+            misses: cache.misses,
+        },
+        db_size_bytes: db_size,
+        posts,
+        published_posts: published,
+        requests: RequestFigures {
+            per_minute: ctx.requests.per_minute(),
+            total: ctx.requests.total(),
+        },
+        uptime_seconds: ctx.started.elapsed().as_secs(),
+        users,
+        version: env!("CARGO_PKG_VERSION"),
+    })
 }
 
 pub fn config(ctx: &Ctx, who: &Principal) -> ApiResult<Value> {
