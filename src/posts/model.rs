@@ -224,10 +224,17 @@ pub enum PostSort {
 }
 
 impl PostSort {
+    /// Newest published first for the published list, else newest created.
+    pub fn default_for(filter: PublishedFilter) -> PostSort {
+        match filter {
+            PublishedFilter::Published => PostSort::PublishedDesc,
+            PublishedFilter::Drafts | PublishedFilter::Any => PostSort::CreatedDesc,
+        }
+    }
+
     pub fn parse(raw: Option<&str>, filter: PublishedFilter) -> Result<PostSort, FieldError> {
         match raw.map(str::trim) {
-            None if filter == PublishedFilter::Published => Ok(PostSort::PublishedDesc),
-            None => Ok(PostSort::CreatedDesc),
+            None => Ok(PostSort::default_for(filter)),
             Some("-published_at") => Ok(PostSort::PublishedDesc),
             Some("published_at") => Ok(PostSort::PublishedAsc),
             Some("-created_at") => Ok(PostSort::CreatedDesc),

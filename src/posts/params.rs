@@ -99,13 +99,9 @@ impl PostList {
             None | Some(true) => PublishedFilter::Published,
             Some(false) => PublishedFilter::Drafts,
         };
-        let sort = match published {
-            PublishedFilter::Published => PostSort::PublishedDesc,
-            _ => PostSort::CreatedDesc,
-        };
         PostList {
             published,
-            sort,
+            sort: PostSort::default_for(published),
             author,
             paging: Paging::Offset { limit, offset },
             with_total: false,
