@@ -227,6 +227,15 @@ impl ApiError {
             _ => None,
         }
     }
+
+    /// The fields a validation error names, in its order (none otherwise).
+    pub fn fields(&self) -> Vec<&str> {
+        self.details()
+            .unwrap_or_default()
+            .iter()
+            .map(|d| d.field.as_str())
+            .collect()
+    }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -249,13 +258,7 @@ mod tests {
             None
         );
         let err = problems.into_value(Some(1)).unwrap_err();
-        let fields: Vec<&str> = err
-            .details()
-            .unwrap()
-            .iter()
-            .map(|d| d.field.as_str())
-            .collect();
-        assert_eq!(fields, ["a", "b", "c"]);
+        assert_eq!(err.fields(), ["a", "b", "c"]);
         assert_eq!(err.code(), "validation_failed");
     }
 

@@ -2,20 +2,25 @@ use super::*;
 use rusqlite::StatementStatus;
 use std::sync::atomic::Ordering;
 
+/// The bundled SQLite's `PRAGMA compile_options`.
+fn compile_options() -> Vec<String> {
+    let conn = Connection::open_in_memory().unwrap();
+    let mut stmt = conn.prepare("PRAGMA compile_options").unwrap();
+    let options = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    options
+}
+
 /// The bundled SQLite is built with `.cargo/config.toml`'s flags: each
 /// connection's page cache is its own (no global mutex on every page
 /// fetch, which serialised parallel readers), and allocations keep no
 /// statistics behind a global mutex.
 #[test]
 fn sqlite_is_built_for_parallel_readers() {
-    let conn = Connection::open_in_memory().unwrap();
-    let options: Vec<String> = conn
-        .prepare("PRAGMA compile_options")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let options = compile_options();
     assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
     assert!(
         !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
@@ -31,14 +36,7 @@ fn sqlite_is_built_for_parallel_readers() {
 /// spill size, so every connection (the CLI's and tests' too) has it.
 #[test]
 fn sqlite_spills_statement_journals_at_folio_s_size() {
-    let conn = Connection::open_in_memory().unwrap();
-    let options: Vec<String> = conn
-        .prepare("PRAGMA compile_options")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let options = compile_options();
     let wanted = format!("STMTJRNL_SPILL={STATEMENT_JOURNAL_SPILL}");
     assert!(options.contains(&wanted), "{wanted} not in {options:?}");
 }

@@ -149,13 +149,7 @@ mod tests {
         let Err(err) = PostList::parse(raw) else {
             panic!("a bad query parsed");
         };
-        let fields: Vec<&str> = err
-            .details()
-            .unwrap_or_default()
-            .iter()
-            .map(|d| d.field.as_str())
-            .collect();
-        assert_eq!(fields, ["published", "sort", "page", "limit"]);
+        assert_eq!(err.fields(), ["published", "sort", "page", "limit"]);
     }
 
     #[test]

@@ -92,13 +92,7 @@ mod tests {
         let Err(err) = UserList::parse(Some("0"), None, Some(&long), Some("age")) else {
             panic!("a bad query parsed");
         };
-        let fields: Vec<&str> = err
-            .details()
-            .unwrap_or_default()
-            .iter()
-            .map(|d| d.field.as_str())
-            .collect();
-        assert_eq!(fields, ["page", "sort", "search"]);
+        assert_eq!(err.fields(), ["page", "sort", "search"]);
         let ok = UserList::parse(None, Some("5"), Some("  "), Some("-username"));
         assert_eq!(
             ok.ok(),

@@ -44,6 +44,21 @@ use crate::posts::search::query::Parsed;
 
 pub use expand::{EXPANSION_BUDGET, MAX_NATIVE_PREFIXES};
 
+/// An in-memory database with Folio's schema, the ranking functions and
+/// one author, `u`, for the engine's tests to fill with posts.
+#[cfg(test)]
+pub(crate) fn test_db() -> rusqlite::Connection {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    crate::db::migrate::run(&mut conn, &crate::db::migrate::embedded().unwrap()).unwrap();
+    rank::register(&conn).unwrap();
+    conn.execute(
+        "INSERT INTO users (id, username, email, password_hash) VALUES ('u', 'u', 'u@x', 'x')",
+        [],
+    )
+    .unwrap();
+    conn
+}
+
 /// From this many ranked matches on, a search ranks them in parts
 /// (`Ctx::search_parts`), on as many pooled connections at once, so a term
 /// common in a large database does not rank on one core. Below it, one

@@ -71,14 +71,7 @@ pub(super) mod tests {
     /// 10,500 published posts: `common` in all, `odd` in every other one,
     /// lengths (and so scores) varying, many equal.
     pub(in crate::posts::search) fn db() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::db::migrate::run(&mut conn, &crate::db::migrate::embedded().unwrap()).unwrap();
-        crate::posts::search::sqlite::rank::register(&conn).unwrap();
-        conn.execute(
-            "INSERT INTO users (id, username, email, password_hash) VALUES ('u', 'u', 'u@x', 'x')",
-            [],
-        )
-        .unwrap();
+        let mut conn = crate::posts::search::sqlite::test_db();
         let tx = conn.transaction().unwrap();
         {
             let mut stmt = tx

@@ -7,14 +7,7 @@ use super::*;
 /// 12,000 published posts: `common` in every one, `tenth` in every
 /// tenth, `rare` in three.
 fn big() -> Connection {
-    let mut conn = Connection::open_in_memory().unwrap();
-    crate::db::migrate::run(&mut conn, &crate::db::migrate::embedded().unwrap()).unwrap();
-    crate::posts::search::sqlite::rank::register(&conn).unwrap();
-    conn.execute(
-        "INSERT INTO users (id, username, email, password_hash) VALUES ('u', 'u', 'u@x', 'x')",
-        [],
-    )
-    .unwrap();
+    let mut conn = crate::posts::search::sqlite::test_db();
     let tx = conn.transaction().unwrap();
     {
         let mut stmt = tx
